@@ -1,0 +1,46 @@
+# Two commands matter: `make run` (set up and serve on SQLite) and `make test` (the whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee
+TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
+
+.PHONY: run test test-sqlite test-postgres bench lint venv
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py check
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: venv
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Runs on PostgreSQL when one answers on 127.0.0.1:5432; CI sets SHOTLEE_REQUIRE_POSTGRES=1 so it cannot skip.
+test-postgres: venv
+	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
+		$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ -n "$$SHOTLEE_REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required (SHOTLEE_REQUIRE_POSTGRES=1) but does not answer at $(PG_URL)"; exit 1; \
+	else \
+		echo "SKIPPED the PostgreSQL run: no server at $(PG_URL) (set PG_URL, or start one)"; \
+	fi
+
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from shotlee.accounts.models import ApiToken, Profile, token_digest, valid_timezone
+from shotlee.ledger.services import create_head
+
+USERNAME_MAX = 150
+
+
+class RegistrationError(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def register_user(username: str, password: str, timezone: str = "UTC") -> Any:
+    """Create the user, their profile and their empty chain in one transaction."""
+    User = get_user_model()
+    errors: dict[str, list[str]] = {}
+    username = (username or "").strip()
+    if not username:
+        errors["username"] = ["Choose a username."]
+    elif len(username) > USERNAME_MAX:
+        errors["username"] = [f"Usernames are at most {USERNAME_MAX} characters."]
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError as exc:
+            errors["username"] = list(exc.messages)
+    if not errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["That username is taken."]
+    try:
+        password_validation.validate_password(password or "", User(username=username))
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if timezone and not valid_timezone(timezone):
+        errors["timezone"] = [f"Unknown time zone {timezone!r}."]
+    if errors:
+        raise RegistrationError(errors)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password)
+            Profile.objects.create(user=user, timezone=timezone or "UTC")
+            create_head(user)
+    except IntegrityError:
+        raise RegistrationError({"username": ["That username is taken."]}) from None
+    return user
+
+
+def issue_token(user: Any) -> str:
+    raw = "sht_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, digest=token_digest(raw))
+    return raw
+
+
+def user_for_token(raw: str) -> Any:
+    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+    if token is None or not token.user.is_active:
+        return None
+    return token.user

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from shotlee.accounts.models import Profile, valid_timezone
+from shotlee.accounts.services import RegistrationError, register_user
+from shotlee.doses.services import last_dose, next_due
+from shotlee.ledger.models import LedgerHead
+from shotlee.protocols.models import Protocol
+
+
+@login_not_required
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "home_public.html", {"open_signup": settings.OPEN_SIGNUP})
+    profile = Profile.objects.get_or_create(user=request.user)[0]
+    rows = []
+    for protocol in Protocol.objects.for_user(request.user).active():
+        rows.append(
+            {
+                "protocol": protocol,
+                "last": last_dose(request.user, protocol),
+                "next_due": next_due(request.user, protocol, profile.tz),
+            }
+        )
+    head = LedgerHead.objects.filter(user=request.user).first()
+    return render(request, "home.html", {"rows": rows, "head": head, "tz": profile.tz})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    if not settings.OPEN_SIGNUP:
+        return render(request, "accounts/signup_closed.html", status=403)
+    errors: dict[str, list[str]] = {}
+    values = {"username": "", "timezone": "UTC"}
+    if request.method == "POST":
+        values = {"username": request.POST.get("username", ""), "timezone": request.POST.get("timezone") or "UTC"}
+        if not valid_timezone(values["timezone"]):
+            values["timezone"] = "UTC"
+        password, confirm = request.POST.get("password", ""), request.POST.get("password2", "")
+        if password != confirm:
+            errors["password2"] = ["The two passwords differ."]
+        else:
+            try:
+                user = register_user(values["username"], password, values["timezone"])
+            except RegistrationError as exc:
+                errors = exc.errors
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("home")
+    return render(request, "accounts/signup.html", {"errors": errors, "values": values}, status=422 if errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    profile = Profile.objects.get_or_create(user=request.user)[0]
+    error = ""
+    if request.method == "POST":
+        tz = request.POST.get("timezone", "")
+        if valid_timezone(tz):
+            profile.timezone = tz
+            profile.save(update_fields=["timezone"])
+            return redirect("accounts:settings")
+        error = f"Unknown time zone {tz!r}; use a name like Europe/London."
+    return render(request, "accounts/settings.html", {"profile": profile, "error": error})

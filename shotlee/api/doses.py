@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.db.models import Q
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from shotlee.accounts.models import Profile
+from shotlee.api.common import idempotency, respond
+from shotlee.doses.forms import build_dose
+from shotlee.lib.errors import InvalidInput
+from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
+from shotlee.ledger.models import Entry
+from shotlee.protocols.models import Protocol
+
+router = Router(tags=["doses"])
+
+Number = str | int | float
+MAX_PAGE = 200
+
+
+class DoseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: UUID | None = None
+    compound: str | None = Field(None, max_length=120)
+    amount: Number
+    unit: str | None = Field(None, max_length=16)
+    route: str | None = Field(None, max_length=20)
+    site: str = Field("", max_length=60)
+    occurred_at: datetime | None = None
+    note: str = Field("", max_length=2000)
+    acknowledge: list[str] = Field(default_factory=list, max_length=10)
+    client_entry_id: UUID | None = None
+
+
+class CorrectionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["void", "correct"]
+    reason: str = Field(..., min_length=1, max_length=500)
+    amount: Number | None = None
+    unit: str | None = Field(None, max_length=16)
+    route: str | None = Field(None, max_length=20)
+    site: str | None = Field(None, max_length=60)
+    occurred_at: datetime | None = None
+    note: str | None = Field(None, max_length=2000)
+    acknowledge: list[str] = Field(default_factory=list, max_length=10)
+
+
+class DoseFilters(Schema):
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(None, max_length=80)
+    include: Literal["corrections"] | None = None
+
+
+def _tz(user: Any) -> Any:
+    profile = Profile.objects.filter(user=user).first()
+    return profile.tz if profile else None
+
+
+@router.post("", response={201: dict, 404: dict, 409: dict, 422: dict})
+def create_dose(request: HttpRequest, payload: DoseIn) -> JsonResponse:
+    """Record a dose. When a safety rule fires and is not acknowledged: 409 with the warnings, nothing recorded."""
+    user = request.auth
+    values = payload.model_dump()
+    protocol = None
+    if payload.protocol is not None:
+        protocol = get_object_or_404(Protocol.objects.for_user(user), uid=payload.protocol)
+    elif not (payload.compound or "").strip():
+        raise InvalidInput({"protocol": "give a protocol id, or a compound for a dose outside any protocol"})
+    dose = build_dose(values, protocol=protocol, defaults={})
+    return respond(record_dose(user, dose, tz=_tz(user), **idempotency(request)))
+
+
+def _cursor(raw: str | None) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    try:
+        stamp, seq = raw.rsplit("_", 1)
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")), int(seq)
+    except ValueError:
+        raise InvalidInput({"cursor": "is not a cursor this API returned"}) from None
+
+
+@router.get("", response={200: dict, 422: dict})
+def list_doses(request: HttpRequest, filters: Query[DoseFilters]) -> JsonResponse:
+    """Doses, newest first; the effective view unless include=corrections. Keyset-paginated by `cursor`."""
+    user = request.auth
+    rows = Entry.objects.for_user(user).doses()
+    if filters.include != "corrections":
+        rows = rows.effective()
+    after = _cursor(filters.cursor)
+    if after:
+        rows = rows.filter(Q(occurred_at__lt=after[0]) | Q(occurred_at=after[0], seq__lt=after[1]))
+    page = list(rows.order_by("-occurred_at", "-seq")[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    replaced = superseding(user, page) if filters.include == "corrections" else {}
+    items = [entry_body(e, superseded_by=replaced.get(e.seq)) for e in page]
+    cursor = f"{items[-1]['occurred_at']}_{items[-1]['seq']}" if more else None
+    return JsonResponse({"items": items, "next_cursor": cursor})
+
+
+entries_router = Router(tags=["ledger"])
+
+
+@entries_router.post("/{entry_id}/corrections", response={201: dict, 404: dict, 409: dict, 422: dict})
+def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionIn) -> JsonResponse:
+    """Void a dose ("entered in error") or correct it with new values; the original is kept."""
+    user = request.auth
+    target = get_object_or_404(Entry.objects.for_user(user), uid=entry_id)
+    replacement = None
+    if payload.action == "correct":
+        protocol = Protocol.objects.for_user(user).filter(uid=target.subject).first() if target.subject else None
+        data = target.data
+        defaults = {
+            "amount": data.get("amount"),
+            "unit": target.unit,
+            "route": data.get("route", ""),
+            "site": data.get("site", ""),
+            "note": data.get("note", ""),
+            "occurred_at": target.occurred_at,
+            "compound": data.get("compound_name") or target.compound,
+        }
+        values = {k: v for k, v in payload.model_dump().items() if v is not None}
+        # The original's time is the default and may lie in the past; only a new time is range-checked.
+        replacement = build_dose(values, protocol=protocol, defaults=defaults)
+    return respond(
+        correct_entry(
+            user,
+            entry_id,
+            action=payload.action,
+            reason=payload.reason.strip(),
+            replacement=replacement,
+            tz=_tz(user),
+            **idempotency(request),
+        )
+    )
+
+

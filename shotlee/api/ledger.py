@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Query, Router, Schema
+
+from shotlee.doses.services import entry_body, superseding
+from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
+from shotlee.ledger.verify import verify_user
+
+router = Router(tags=["ledger"])
+
+
+class LedgerFilters(Schema):
+    after: int = Field(0, ge=0)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+@router.get("", response=dict)
+def ledger(request: HttpRequest, filters: Query[LedgerFilters]) -> JsonResponse:
+    """Every record in chain order with seq, prev_hash and hash, and the latest signed checkpoint."""
+    user = request.auth
+    page = list(Entry.objects.for_user(user).filter(seq__gt=filters.after).order_by("seq")[: filters.limit])
+    replaced = superseding(user, page)
+    head = LedgerHead.objects.get(user=user)
+    checkpoint = Checkpoint.objects.filter(user=user, seq=head.seq).first()
+    more = bool(page) and page[-1].seq < head.seq
+    return JsonResponse(
+        {
+            "items": [entry_body(e, superseded_by=replaced.get(e.seq)) for e in page],
+            "head": {"seq": head.seq, "hash": head.head_hash},
+            "checkpoint": checkpoint.as_dict() if checkpoint else None,
+            "next_after": page[-1].seq if more else None,
+        }
+    )
+
+
+@router.get("/verify", response=dict)
+def verify(request: HttpRequest) -> JsonResponse:
+    verdict = verify_user(request.auth.pk)
+    return JsonResponse(verdict.as_dict())

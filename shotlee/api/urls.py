@@ -1,0 +1,70 @@
+"""The JSON API under /api/v1/ (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+
+from shotlee.api import auth, doses, ledger, protocols
+from shotlee.api.common import BearerAuth, invalid_body
+from shotlee.lib.errors import InvalidInput
+from shotlee.doses.services import CorrectionRefused, DoseConflict
+from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
+
+api = NinjaAPI(
+    title="Shotlee API",
+    version="1",
+    urls_namespace="api",
+    auth=BearerAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_router("/auth", auth.router)
+api.add_router("/protocols", protocols.router)
+api.add_router("/doses", doses.router)
+api.add_router("/entries", doses.entries_router)
+api.add_router("/ledger", ledger.router)
+
+
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return JsonResponse(invalid_body(exc), status=422)
+
+
+@api.exception_handler(DoseConflict)
+def dose_conflict(request: HttpRequest, exc: DoseConflict) -> HttpResponse:
+    return JsonResponse(
+        {
+            "detail": "Not recorded: confirm each warning by sending its code in `acknowledge`.",
+            "warnings": [w.as_dict() for w in exc.warnings],
+        },
+        status=409,
+    )
+
+
+@api.exception_handler(CorrectionRefused)
+def correction_refused(request: HttpRequest, exc: CorrectionRefused) -> HttpResponse:
+    return JsonResponse({"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(IdempotencyMismatch)
+def idempotency_mismatch(request: HttpRequest, exc: IdempotencyMismatch) -> HttpResponse:
+    return JsonResponse({"detail": "This Idempotency-Key was used with a different request."}, status=422)
+
+
+@api.exception_handler(LedgerBusy)
+def ledger_busy(request: HttpRequest, exc: LedgerBusy) -> HttpResponse:
+    response = JsonResponse({"detail": "The server is busy; retry with the same Idempotency-Key."}, status=503)
+    response["Retry-After"] = "1"
+    return response
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(Http404)
+def http404(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return JsonResponse({"detail": "Not Found"}, status=404)

@@ -1,0 +1,256 @@
+"""Record, void and correct doses; the safety rules run inside the chain lock."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from shotlee.ledger import services as ledger
+from shotlee.ledger.models import Entry, Kind
+from shotlee.lib import hashchain, rules
+from shotlee.lib.classes import compound_key, drug_class
+from shotlee.lib.units import Unit, convert_micro, from_micro, to_micro
+from shotlee.protocols.models import Protocol
+from shotlee.protocols.services import version_at
+
+
+class DoseConflict(Exception):
+    """Rules fired that the request did not acknowledge: nothing was recorded (409)."""
+
+    def __init__(self, warnings: list[rules.Warning]):
+        super().__init__([w.code for w in warnings])
+        self.warnings = warnings
+
+
+class CorrectionRefused(Exception):
+    """The target cannot be corrected (already corrected or voided, or not a dose)."""
+
+
+@dataclass
+class DoseInput:
+    amount: Decimal
+    unit: Unit
+    occurred_at: datetime
+    protocol: Protocol | None = None
+    compound: str = ""
+    route: str = ""
+    site: str = ""
+    note: str = ""
+    acknowledge: frozenset[str] = field(default_factory=frozenset)
+    uid: uuid.UUID | None = None
+
+
+def _same_compound(user: Any, key: str, around: datetime, span: timedelta, exclude_seq: int | None) -> list[rules.Dose]:
+    rows = (
+        Entry.objects.for_user(user)
+        .doses()
+        .filter(compound=key, occurred_at__gte=around - span, occurred_at__lte=around + span)
+        .effective()
+    )
+    if exclude_seq is not None:
+        rows = rows.exclude(seq=exclude_seq)
+    return [rules.Dose(at, micro, Unit(unit)) for at, micro, unit in rows.values_list("occurred_at", "amount_micro", "unit")]
+
+
+def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None) -> tuple[list[rules.Warning], int | None]:
+    """Run every rule for `dose` against the effective history; returns warnings and the protocol version seq."""
+    key = compound_key(dose.protocol.compound if dose.protocol else dose.compound)
+    limits = None
+    version_seq = None
+    if dose.protocol is not None:
+        version, version_seq = version_at(user, dose.protocol, dose.occurred_at)
+        limits = version.limits()
+    duplicate_window = timedelta(minutes=django_settings.DUPLICATE_WINDOW_MINUTES)
+    span = max(
+        duplicate_window,
+        (limits.min_interval or timedelta(0)) if limits else timedelta(0),
+        (limits.window or timedelta(0)) if limits else timedelta(0),
+    )
+    history = _same_compound(user, key, dose.occurred_at, span, exclude_seq)
+    cls = drug_class(key)
+    overlapping: list[str] = []
+    if cls:
+        others = Protocol.objects.for_user(user).active().filter(drug_class=cls)
+        if dose.protocol is not None:
+            others = others.exclude(pk=dose.protocol.pk)
+        overlapping = list(others.values_list("name", flat=True))
+    name = dose.protocol.name if dose.protocol else dose.compound
+    warnings = rules.check(
+        rules.Dose(dose.occurred_at, to_micro(dose.amount), dose.unit),
+        limits,
+        history,
+        compound=name,
+        overlapping=overlapping,
+        duplicate_window=duplicate_window,
+        tz=tz,
+    )
+    return warnings, version_seq
+
+
+def _append_dose(head: Any, user: Any, dose: DoseInput, warnings: list[rules.Warning], version_seq: int | None, *, target: Entry | None = None, reason: str = "") -> Entry:
+    key = compound_key(dose.protocol.compound if dose.protocol else dose.compound)
+    data: dict[str, Any] = {
+        "amount": hashchain.format_decimal(dose.amount),
+        "compound_name": dose.protocol.name if dose.protocol else dose.compound.strip(),
+        "route": dose.route,
+        "site": dose.site,
+        "note": dose.note,
+        "acknowledged": [w.as_dict() for w in warnings],
+        "protocol_version_seq": version_seq,
+    }
+    if target is not None:
+        data["reason"] = reason
+    return ledger.append(
+        head,
+        kind=Kind.DOSE,
+        occurred_at=dose.occurred_at,
+        uid=dose.uid,
+        subject=dose.protocol.uid if dose.protocol else None,
+        compound=key,
+        amount_micro=to_micro(dose.amount),
+        unit=dose.unit.value,
+        target_seq=target.seq if target is not None else None,
+        data=data,
+    )
+
+
+def record_dose(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, **write_options: Any) -> ledger.Outcome:
+    """Check the rules and append the dose, in one transaction on the locked chain."""
+
+    def action(head: Any) -> ledger.Outcome:
+        if dose.uid is not None:
+            existing = Entry.objects.for_user(user).filter(uid=dose.uid).first()
+            if existing is not None:
+                # The same client entry id again: the device retried; answer with what was recorded.
+                return ledger.Outcome(201, entry_body(existing), replayed=True)
+        warnings, version_seq = evaluate(user, dose, tz=tz)
+        if {w.code for w in warnings} - dose.acknowledge:
+            raise DoseConflict(warnings)
+        entry = _append_dose(head, user, dose, warnings, version_seq)
+        return ledger.Outcome(201, entry_body(entry))
+
+    return ledger.write(user, action, **write_options)
+
+
+def correct_entry(
+    user: Any,
+    target_uid: uuid.UUID,
+    *,
+    action: str,
+    reason: str,
+    replacement: DoseInput | None = None,
+    tz: tzinfo = UTC,
+    **write_options: Any,
+) -> ledger.Outcome:
+    """Void a dose ("entered in error") or supersede it with corrected values; the original stays."""
+
+    def run(head: Any) -> ledger.Outcome:
+        target = Entry.objects.for_user(user).filter(uid=target_uid).first()
+        if target is None:
+            raise Entry.DoesNotExist
+        if target.kind != Kind.DOSE:
+            raise CorrectionRefused("only doses can be corrected")
+        later = Entry.objects.for_user(user).filter(target_seq=target.seq).first()
+        if later is not None:
+            raise CorrectionRefused(f"entry #{target.seq} was already corrected by #{later.seq}; correct that one instead")
+        if action == "void":
+            entry = ledger.append(
+                head,
+                kind=Kind.VOID,
+                occurred_at=timezone.now(),
+                subject=target.subject,
+                compound=target.compound,
+                target_seq=target.seq,
+                data={"reason": reason},
+            )
+            return ledger.Outcome(201, entry_body(entry))
+        assert replacement is not None
+        warnings, version_seq = evaluate(user, replacement, tz=tz, exclude_seq=target.seq)
+        if {w.code for w in warnings} - replacement.acknowledge:
+            raise DoseConflict(warnings)
+        entry = _append_dose(head, user, replacement, warnings, version_seq, target=target, reason=reason)
+        return ledger.Outcome(201, entry_body(entry))
+
+    return ledger.write(user, run, **write_options)
+
+
+def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str, Any]:
+    """The JSON shape of a ledger entry, shared by the dose, correction and ledger endpoints."""
+    data = entry.data
+    body: dict[str, Any] = {
+        "id": str(entry.uid),
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "occurred_at": hashchain.format_time(entry.occurred_at),
+        "recorded_at": hashchain.format_time(entry.recorded_at),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+        "corrects_seq": entry.target_seq,
+    }
+    if entry.kind == Kind.DOSE:
+        body.update(
+            {
+                "protocol": str(entry.subject) if entry.subject else None,
+                "compound": data.get("compound_name") or entry.compound,
+                "amount": hashchain.format_decimal(from_micro(entry.amount_micro or 0)),
+                "unit": entry.unit,
+                "route": data.get("route", ""),
+                "site": data.get("site", ""),
+                "note": data.get("note", ""),
+                "warnings": data.get("acknowledged", []),
+                "reason": data.get("reason", ""),
+            }
+        )
+    elif entry.kind == Kind.VOID:
+        body["reason"] = data.get("reason", "")
+    elif entry.kind == Kind.PROTOCOL:
+        body["protocol"] = str(entry.subject)
+        body["action"] = data.get("action")
+        body["settings"] = data.get("settings")
+    if superseded_by is not None:
+        body["status"] = "entered-in-error" if superseded_by.kind == Kind.VOID else "corrected"
+        body["superseded_by_seq"] = superseded_by.seq
+    elif entry.kind == Kind.DOSE:
+        body["status"] = "effective"
+    return body
+
+
+def superseding(user: Any, entries: list[Entry]) -> dict[int, Entry]:
+    """For a page of entries: seq -> the void or correction that replaced it (one query)."""
+    seqs = [e.seq for e in entries]
+    if not seqs:
+        return {}
+    return {e.target_seq: e for e in Entry.objects.for_user(user).filter(target_seq__in=seqs)}
+
+
+def last_dose(user: Any, protocol: Protocol) -> Entry | None:
+    return (
+        Entry.objects.for_user(user)
+        .doses()
+        .filter(subject=protocol.uid)
+        .effective()
+        .order_by("-occurred_at", "-seq")
+        .first()
+    )
+
+
+def next_due(user: Any, protocol: Protocol, tz: tzinfo = UTC) -> datetime | None:
+    """Last real dose + the interval; before any dose, the start date. (Schedules arrive with the guide library.)"""
+    current = protocol.current
+    if protocol.stopped or current.interval_hours is None:
+        return None
+    last = last_dose(user, protocol)
+    if last is None:
+        start = datetime.fromisoformat(current.starts_on).replace(tzinfo=tz)
+        return start
+    return last.occurred_at + timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000))
+
+
+__all__ = ["DoseConflict", "DoseInput", "record_dose", "correct_entry", "convert_micro"]

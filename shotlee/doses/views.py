@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shotlee.accounts.models import Profile
+from shotlee.doses.forms import build_dose
+from shotlee.doses.services import CorrectionRefused, DoseConflict, correct_entry, last_dose, record_dose, superseding
+from shotlee.ledger.models import Entry, Kind, LedgerHead
+from shotlee.ledger.services import LedgerBusy
+from shotlee.ledger.verify import verify_user, verify_window
+from shotlee.lib.errors import InvalidInput
+from shotlee.lib.localtime import parse_local, to_local_input
+from shotlee.lib.units import Unit, from_micro
+from shotlee.protocols.models import Protocol
+
+PAGE = 50
+
+
+def _profile(request: HttpRequest) -> Profile:
+    return Profile.objects.get_or_create(user=request.user)[0]
+
+
+def _suggested_site(user: Any, protocol: Protocol) -> str:
+    sites = protocol.current.sites
+    if not sites:
+        return ""
+    last = last_dose(user, protocol)
+    if last is None or last.data.get("site") not in sites:
+        return sites[0]
+    return sites[(sites.index(last.data["site"]) + 1) % len(sites)]
+
+
+@require_http_methods(["GET", "POST"])
+def log_dose(request: HttpRequest) -> HttpResponse:
+    """Log a dose in a few taps; warnings come back on the same page with a "Record anyway" button."""
+    tz = _profile(request).tz
+    protocols = list(Protocol.objects.for_user(request.user).active())
+    if not protocols:
+        return render(request, "doses/dose_log.html", {"protocols": []})
+    chosen = request.GET.get("protocol") or request.POST.get("protocol") or str(protocols[0].uid)
+    protocol = next((p for p in protocols if str(p.uid) == chosen), None)
+    if protocol is None:
+        raise Http404
+    values = {
+        "protocol": str(protocol.uid),
+        "amount": str(protocol.current.dose),
+        "unit": protocol.current.unit.value,
+        "site": _suggested_site(request.user, protocol),
+        "occurred_at": to_local_input(timezone.now(), tz),
+        "note": "",
+        "client_entry_id": str(uuid.uuid4()),
+    }
+    errors: dict[str, str] = {}
+    warnings: list[dict[str, str]] = []
+    if request.method == "POST" and "amount" in request.POST:
+        values = {key: request.POST.get(key, "").strip() for key in values}
+        data: dict[str, Any] = {
+            "amount": values["amount"],
+            "unit": values["unit"],
+            "site": values["site"],
+            "note": values["note"],
+            "acknowledge": request.POST.getlist("acknowledge"),
+        }
+        try:
+            data["client_entry_id"] = uuid.UUID(values["client_entry_id"])
+        except ValueError:
+            data["client_entry_id"] = None
+        try:
+            data["occurred_at"] = parse_local(values["occurred_at"], tz) if values["occurred_at"] else None
+        except ValueError as exc:
+            errors["occurred_at"] = str(exc)
+        if not errors:
+            try:
+                dose = build_dose(data, protocol=protocol, defaults={})
+                record_dose(request.user, dose, tz=tz)
+            except InvalidInput as exc:
+                errors = exc.errors
+            except DoseConflict as exc:
+                warnings = [w.as_dict() for w in exc.warnings]
+            except LedgerBusy:
+                errors = {"__all__": "The server is busy; nothing was recorded. Please press the button again."}
+            else:
+                return redirect(reverse("doses:history") + "?recorded=1")
+    context = {
+        "protocols": protocols,
+        "protocol": protocol,
+        "values": values,
+        "errors": errors,
+        "warnings": warnings,
+        "units": [u.value for u in Unit],
+        "sites": protocol.current.sites,
+    }
+    return render(request, "doses/dose_log.html", context, status=409 if warnings else (422 if errors else 200))
+
+
+def history(request: HttpRequest) -> HttpResponse:
+    """The whole record, newest first, keyset-paginated on seq so page one costs the same at any size."""
+    tz = _profile(request).tz
+    head = LedgerHead.objects.get(user=request.user)
+    rows = Entry.objects.for_user(request.user)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        rows = rows.filter(seq__lt=int(before))
+    page = list(rows.order_by("-seq")[:PAGE])
+    replaced = superseding(request.user, page)
+    protocols = {p.uid: p for p in Protocol.objects.for_user(request.user)}
+    items = []
+    for entry in page:
+        items.append(
+            {
+                "entry": entry,
+                "data": entry.data,
+                "amount": from_micro(entry.amount_micro) if entry.amount_micro is not None else None,
+                "protocol": protocols.get(entry.subject),
+                "replaced_by": replaced.get(entry.seq),
+                "backdated": (entry.recorded_at - entry.occurred_at).total_seconds() > 600,
+            }
+        )
+    # Check what is shown: each entry's hash, links and signed checkpoints, and that page one ends at the head.
+    shown = list(reversed(page))
+    page_ok = verify_window(request.user.pk, shown)
+    if page and not before and (page[0].seq != head.seq or page[0].hash != head.head_hash):
+        page_ok = False
+    older = page[-1].seq if page and page[-1].seq > 1 else None
+    return render(
+        request,
+        "doses/history.html",
+        {
+            "items": items,
+            "head": head,
+            "page_ok": page_ok,
+            "older": older,
+            "tz": tz,
+            "recorded": request.GET.get("recorded") == "1",
+            "Kind": Kind,
+        },
+    )
+
+
+@require_POST
+def verify_chain(request: HttpRequest) -> HttpResponse:
+    verdict = verify_user(request.user.pk)
+    return render(request, "doses/verify_result.html", {"verdict": verdict})
+
+
+@require_http_methods(["GET", "POST"])
+def correct(request: HttpRequest, uid: UUID) -> HttpResponse:
+    target = get_object_or_404(Entry.objects.for_user(request.user).filter(kind=Kind.DOSE), uid=uid)
+    tz = _profile(request).tz
+    protocol = Protocol.objects.for_user(request.user).filter(uid=target.subject).first() if target.subject else None
+    data = target.data
+    values = {
+        "action": "void",
+        "reason": "",
+        "amount": data.get("amount", ""),
+        "unit": target.unit,
+        "site": data.get("site", ""),
+        "occurred_at": to_local_input(target.occurred_at, tz),
+        "note": data.get("note", ""),
+    }
+    errors: dict[str, str] = {}
+    warnings: list[dict[str, str]] = []
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "").strip() for key in values}
+        if not values["reason"]:
+            errors["reason"] = "Say why, so the record explains itself later."
+        if values["action"] not in ("void", "correct"):
+            errors["action"] = "Choose void or correct."
+        replacement = None
+        if not errors and values["action"] == "correct":
+            fields: dict[str, Any] = {
+                "amount": values["amount"],
+                "unit": values["unit"],
+                "site": values["site"],
+                "note": values["note"],
+                "acknowledge": request.POST.getlist("acknowledge"),
+            }
+            try:
+                fields["occurred_at"] = parse_local(values["occurred_at"], tz)
+            except ValueError as exc:
+                errors["occurred_at"] = str(exc)
+            if not errors:
+                defaults = {"compound": data.get("compound_name") or target.compound, "route": data.get("route", "")}
+                try:
+                    replacement = build_dose(fields, protocol=protocol, defaults=defaults)
+                except InvalidInput as exc:
+                    errors = exc.errors
+        if not errors:
+            try:
+                correct_entry(
+                    request.user, target.uid, action=values["action"], reason=values["reason"], replacement=replacement, tz=tz
+                )
+            except DoseConflict as exc:
+                warnings = [w.as_dict() for w in exc.warnings]
+            except CorrectionRefused as exc:
+                errors = {"__all__": str(exc)}
+            except LedgerBusy:
+                errors = {"__all__": "The server is busy; nothing was recorded. Please press the button again."}
+            else:
+                return redirect("doses:history")
+    context = {
+        "target": target,
+        "data": data,
+        "amount": from_micro(target.amount_micro or 0),
+        "values": values,
+        "errors": errors,
+        "warnings": warnings,
+        "units": [u.value for u in Unit],
+        "protocol": protocol,
+    }
+    status = 409 if warnings else (422 if errors else 200)
+    return render(request, "doses/entry_correct.html", context, status=status)

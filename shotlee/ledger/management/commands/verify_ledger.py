@@ -1,0 +1,60 @@
+"""Verify every user's chain (or one user's) and exit non-zero on the first damage found.
+
+It skips Django's system checks on purpose: a damaged database, one with its
+triggers removed, is exactly when this command must still run and report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
+
+from shotlee.ledger import checks, triggers
+from shotlee.ledger.verify import verify_user
+
+
+class Command(BaseCommand):
+    help = "Recompute every user's hash chain and check it against its signed checkpoints."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--user", help="only this username")
+        parser.add_argument("--checkpoints", help="a JSON file of checkpoints saved earlier (from an export)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems = 0
+        try:
+            absent = triggers.missing(connection) if checks.triggers_expected() else []
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the database: {exc}") from exc
+        for name in absent:
+            self.stderr.write(f"TRIGGER MISSING: {name} (rows could have been changed; verifying anyway)")
+            problems += 1
+
+        external: dict[int, list[dict[str, Any]]] = {}
+        if options.get("checkpoints"):
+            with open(options["checkpoints"], encoding="utf-8") as handle:
+                for item in json.load(handle):
+                    external.setdefault(int(item["user"]), []).append(item)
+
+        users = get_user_model().objects.order_by("pk").values_list("pk", "username")
+        if options.get("user"):
+            users = users.filter(username=options["user"])
+            if not users:
+                raise CommandError(f"no user {options['user']!r}")
+        checked = 0
+        for user_id, username in users.iterator():
+            verdict = verify_user(user_id, external=external.get(user_id))
+            checked += 1
+            if verdict.ok:
+                self.stdout.write(f"ok   {username}: {verdict.entries} entries, head {verdict.head[:16]}")
+            else:
+                problems += 1
+                self.stdout.write(f"BAD  {username}: first bad seq {verdict.first_bad_seq}: {verdict.reason}")
+        self.stdout.write(f"{checked} chain(s) checked, {problems} problem(s)")
+        if problems:
+            raise CommandError(f"ledger verification failed: {problems} problem(s)", returncode=1)

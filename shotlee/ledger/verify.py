@@ -1,0 +1,179 @@
+"""Recompute a user's chain and report the first bad seq.
+
+Reads the tables with plain SQL and parses every value itself, so that it
+still runs and reports on a damaged database: edited rows, garbage values,
+missing triggers. The checkpoints are signed with a key that is not in the
+database, so a tail cut off or a chain recomputed without the key shows up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from shotlee.lib import hashchain
+
+COLUMNS = (
+    "seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash, hash"
+)
+CHUNK = 5000
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    entries: int
+    head: str
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _record(user_id: int, row: tuple) -> dict[str, Any]:
+    seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash = row[:12]
+    return {
+        "v": 1,
+        "user": user_id,
+        "seq": int(seq),
+        "uid": str(uuid.UUID(str(uid))),
+        "kind": kind,
+        "occurred_at": _time(occurred_at),
+        "recorded_at": _time(recorded_at),
+        "subject": str(uuid.UUID(str(subject))) if subject else None,
+        "compound": compound,
+        "amount_micro": None if amount_micro is None else int(amount_micro),
+        "unit": unit,
+        "target_seq": None if target_seq is None else int(target_seq),
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+
+
+def _rows(cursor: Any, sql: str, user_id: int):
+    """Stream rows in seq order, in chunks, without loading a whole chain."""
+    last = -(2**62)
+    while True:
+        cursor.execute(sql, [user_id, last])
+        batch = cursor.fetchall()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]
+
+
+def verify_user(user_id: int, key: bytes | None = None, external: list[dict[str, Any]] | None = None) -> Verdict:
+    """Check seq continuity, links, hashes, checkpoints, the head row and any saved checkpoints."""
+    key = key if key is not None else settings.LEDGER_KEY
+    prev = hashchain.genesis(user_id)
+    expected_seq = 1
+    entry_sql = f"SELECT {COLUMNS} FROM ledger_entry WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"
+    ckpt_sql = (
+        "SELECT seq, head_hash, signature FROM ledger_checkpoint WHERE user_id = %s AND seq > %s "
+        f"ORDER BY seq LIMIT {CHUNK}"
+    )
+
+    def bad(seq: int, reason: str) -> Verdict:
+        return Verdict(False, expected_seq - 1, prev, seq, reason)
+
+    with connection.cursor() as entries_cursor, connection.cursor() as ckpt_cursor:
+        checkpoints = _rows(ckpt_cursor, ckpt_sql, user_id)
+        pending = next(checkpoints, None)
+        for row in _rows(entries_cursor, entry_sql, user_id):
+            seq = row[0]
+            if seq != expected_seq:
+                if seq > expected_seq:
+                    return bad(expected_seq, f"entry #{expected_seq} is missing")
+                return bad(seq, f"entry #{seq} appears twice")
+            try:
+                record = _record(user_id, row)
+                computed = hashchain.entry_digest(prev, hashchain.canonical_bytes(record))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return bad(seq, f"entry #{seq} cannot be read: {exc}")
+            if row[11] != prev:
+                return bad(seq, f"entry #{seq} does not link to the entry before it (prev_hash differs)")
+            if row[12] != computed:
+                return bad(seq, f"entry #{seq} was changed after it was recorded (its hash does not match)")
+            while pending is not None and pending[0] < seq:
+                pending = next(checkpoints, None)
+            if pending is None or pending[0] != seq:
+                return bad(seq, f"entry #{seq} has no signed checkpoint")
+            if not hashchain.checkpoint_valid(key, user_id, seq, pending[1], pending[2]):
+                return bad(seq, f"the checkpoint of entry #{seq} has an invalid signature")
+            if pending[1] != computed:
+                return bad(seq, f"entry #{seq} differs from its signed checkpoint")
+            prev = computed
+            expected_seq += 1
+        last = expected_seq - 1
+        while pending is not None and pending[0] <= last:
+            pending = next(checkpoints, None)
+        if pending is not None:
+            return bad(last + 1, f"a signed checkpoint exists for entry #{pending[0]}, beyond the last entry: the chain was cut short")
+
+        head = connection.cursor()
+        head.execute("SELECT seq, head_hash FROM ledger_head WHERE user_id = %s", [user_id])
+        head_row = head.fetchone()
+        head.close()
+    if head_row is None:
+        if last:
+            return bad(last + 1, "the chain head row is missing")
+    elif int(head_row[0]) != last or head_row[1] != prev:
+        return bad(min(int(head_row[0]), last) + 1, f"the chain head says #{head_row[0]} but the chain ends at #{last}")
+
+    for saved in external or []:
+        try:
+            seq, head_hash, signature = int(saved["seq"]), str(saved["head_hash"]), str(saved["signature"])
+        except (KeyError, TypeError, ValueError):
+            return bad(last + 1, "a saved checkpoint is malformed")
+        if not hashchain.checkpoint_valid(key, user_id, seq, head_hash, signature):
+            return bad(last + 1, f"the saved checkpoint for #{seq} has an invalid signature")
+        if seq > last:
+            return bad(last + 1, f"a saved checkpoint covers entry #{seq}, beyond the last entry: the chain was cut short")
+        if _hash_at(user_id, seq) != head_hash:
+            return bad(seq, f"entry #{seq} differs from the saved checkpoint")
+    return Verdict(True, last, prev)
+
+
+def _hash_at(user_id: int, seq: int) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT hash FROM ledger_entry WHERE user_id = %s AND seq = %s", [user_id, seq])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def verify_window(user_id: int, entries: list[Any], key: bytes | None = None) -> bool:
+    """Check a page of Entry rows (in seq order) in O(page): hashes, links and checkpoints."""
+    key = key if key is not None else settings.LEDGER_KEY
+    if not entries:
+        return True
+    from shotlee.ledger.models import Checkpoint
+
+    seqs = [e.seq for e in entries]
+    signed = {c.seq: c for c in Checkpoint.objects.filter(user_id=user_id, seq__in=seqs)}
+    for before, entry in zip([None, *entries[:-1]], entries, strict=True):
+        if entry.compute_hash() != entry.hash:
+            return False
+        if before is not None and (entry.seq != before.seq + 1 or entry.prev_hash != before.hash):
+            return False
+        ckpt = signed.get(entry.seq)
+        if ckpt is None or ckpt.head_hash != entry.hash:
+            return False
+        if not hashchain.checkpoint_valid(key, user_id, entry.seq, ckpt.head_hash, ckpt.signature):
+            return False
+    return True

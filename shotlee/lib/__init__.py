@@ -1,0 +1,1 @@
+"""Pure code: no Django models, no I/O, fully typed."""

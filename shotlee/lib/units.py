@@ -1,0 +1,112 @@
+"""Amounts and dose units.
+
+Amounts are exact decimals, stored as integer micro-units (SQLite has no real
+decimal type). Only mg and mcg convert between each other; IU, mL and units
+need a factor that depends on the preparation, so they never convert.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Unit(StrEnum):
+    MG = "mg"
+    MCG = "mcg"
+    IU = "IU"
+    ML = "mL"
+    UNITS = "units"
+
+
+UNIT_ALIASES = {
+    "mg": Unit.MG,
+    "mcg": Unit.MCG,
+    "µg": Unit.MCG,
+    "μg": Unit.MCG,
+    "ug": Unit.MCG,
+    "iu": Unit.IU,
+    "ml": Unit.ML,
+    "units": Unit.UNITS,
+    "unit": Unit.UNITS,
+    "u": Unit.UNITS,
+}
+
+MICRO = 1_000_000
+MAX_DECIMALS = 6
+MAX_AMOUNT = Decimal(1_000_000)
+
+# How many micrograms one unit is; units absent here have no mass equivalent.
+_MASS_IN_MCG = {Unit.MG: 1000, Unit.MCG: 1}
+
+
+class AmountError(ValueError):
+    """An amount that cannot be a dose: the message says why, in plain words."""
+
+
+def parse_unit(raw: object) -> Unit:
+    if not isinstance(raw, str) or raw.strip().lower() not in UNIT_ALIASES:
+        allowed = ", ".join(u.value for u in Unit)
+        raise AmountError(f"unknown unit {raw!r}; use one of {allowed}")
+    return UNIT_ALIASES[raw.strip().lower()]
+
+
+def parse_amount(raw: object) -> Decimal:
+    """Read a JSON number or a decimal string into an exact, positive Decimal."""
+    if isinstance(raw, bool) or raw is None:
+        raise AmountError("the amount must be a number")
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise AmountError("the amount must be a finite number")
+        text = repr(raw)
+    elif isinstance(raw, int | Decimal):
+        text = str(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > 40:
+            raise AmountError("the amount is too long")
+    else:
+        raise AmountError("the amount must be a number")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise AmountError(f"{raw!r} is not a number") from None
+    if not value.is_finite():
+        raise AmountError("the amount must be a finite number")
+    if value <= 0:
+        raise AmountError("the amount must be greater than zero")
+    if value > MAX_AMOUNT:
+        raise AmountError(f"the amount must be at most {MAX_AMOUNT:,}")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+        raise AmountError(f"the amount can have at most {MAX_DECIMALS} decimal places")
+    return value
+
+
+def to_micro(value: Decimal) -> int:
+    return int(value * MICRO)
+
+
+def from_micro(micro: int) -> Decimal:
+    return (Decimal(micro) / MICRO).normalize()
+
+
+def convertible(src: Unit, dst: Unit) -> bool:
+    return src == dst or (src in _MASS_IN_MCG and dst in _MASS_IN_MCG)
+
+
+def convert_micro(micro: int, src: Unit, dst: Unit) -> int | None:
+    """Convert exactly, or None when there is no exact conversion.
+
+    mcg -> mg divides by 1000 and stays exact at micro-unit precision only when
+    the result has no more than six decimals; otherwise None.
+    """
+    if src == dst:
+        return micro
+    if src not in _MASS_IN_MCG or dst not in _MASS_IN_MCG:
+        return None
+    numerator = micro * _MASS_IN_MCG[src]
+    factor = _MASS_IN_MCG[dst]
+    if numerator % factor:
+        return None
+    return numerator // factor

@@ -1,0 +1,197 @@
+"""Create and change protocols: each version is a ledger record."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+
+from shotlee.ledger import services as ledger
+from shotlee.ledger.models import Entry, Kind
+from shotlee.lib import hashchain
+from shotlee.lib.errors import InvalidInput
+from shotlee.lib.classes import compound_key, drug_class
+from shotlee.lib.units import AmountError, parse_amount, parse_unit
+from shotlee.protocols.models import Protocol, ProtocolSettings, Route
+
+MAX_HOURS = Decimal(24 * 366)
+MAX_SITES = 40
+
+
+ProtocolInvalid = InvalidInput
+
+
+def _hours(raw: Any, field: str, errors: dict[str, str], *, allow_zero: bool = False) -> str | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        errors[field] = "must be a number of hours"
+        return None
+    try:
+        value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
+    except InvalidOperation:
+        errors[field] = "must be a number of hours"
+        return None
+    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+        errors[field] = "must be a positive number of hours"
+    elif value > MAX_HOURS:
+        errors[field] = f"must be at most {MAX_HOURS} hours (a year)"
+    elif value != value.quantize(Decimal("0.001")):
+        errors[field] = "can have at most 3 decimal places"
+    else:
+        return hashchain.format_decimal(value)
+    return None
+
+
+def _amount(raw: Any, field: str, errors: dict[str, str], *, required: bool) -> str | None:
+    if raw in (None, ""):
+        if required:
+            errors[field] = "is required"
+        return None
+    try:
+        return hashchain.format_decimal(parse_amount(raw))
+    except AmountError as exc:
+        errors[field] = str(exc)
+        return None
+
+
+def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    """Validate protocol input into canonical settings, or raise ProtocolInvalid naming each field."""
+    errors: dict[str, str] = {}
+    compound = data.get("compound")
+    if not isinstance(compound, str) or not compound.strip():
+        errors["compound"] = "is required"
+        compound = ""
+    elif len(compound.strip()) > 120:
+        errors["compound"] = "must be at most 120 characters"
+    name = data.get("name") or compound
+    if not isinstance(name, str) or len(name.strip()) > 120:
+        errors["name"] = "must be at most 120 characters"
+        name = compound
+    dose = _amount(data.get("dose"), "dose", errors, required=True)
+    unit = None
+    try:
+        unit = parse_unit(data.get("unit"))
+    except AmountError as exc:
+        errors["unit"] = str(exc)
+    route = data.get("route")
+    if route not in Route.values:
+        errors["route"] = f"must be one of {', '.join(Route.values)}"
+    interval = _hours(data.get("interval_hours"), "interval_hours", errors)
+    min_interval = _hours(data.get("min_interval_hours"), "min_interval_hours", errors, allow_zero=True)
+    max_single = _amount(data.get("max_single_dose"), "max_single_dose", errors, required=False)
+    window_hours = _hours(data.get("window_hours"), "window_hours", errors)
+    window_max = _amount(data.get("window_max"), "window_max", errors, required=False)
+    if (window_hours is None) != (window_max is None) and "window_hours" not in errors and "window_max" not in errors:
+        errors["window_max" if window_hours else "window_hours"] = "a rolling-window cap needs both window_hours and window_max"
+    if dose and max_single and Decimal(dose) > Decimal(max_single):
+        errors["max_single_dose"] = "is below the protocol's own dose"
+    sites = data.get("sites") or []
+    if isinstance(sites, str):
+        sites = [s for s in (part.strip() for part in sites.replace("\n", ",").split(",")) if s]
+    if not isinstance(sites, list) or not all(isinstance(s, str) and 0 < len(s.strip()) <= 60 for s in sites):
+        errors["sites"] = "must be a list of site names of up to 60 characters"
+        sites = []
+    elif len(sites) > MAX_SITES:
+        errors["sites"] = f"can list at most {MAX_SITES} sites"
+    starts_on = data.get("starts_on") or today.isoformat()
+    try:
+        starts_on = date.fromisoformat(str(starts_on)).isoformat()
+    except ValueError:
+        errors["starts_on"] = "must be a date like 2026-01-31"
+    if errors:
+        raise ProtocolInvalid(errors)
+    return {
+        "name": name.strip(),
+        "compound": compound.strip(),
+        "dose": dose,
+        "unit": unit.value if unit else None,
+        "route": route,
+        "interval_hours": interval,
+        "min_interval_hours": min_interval,
+        "max_single_dose": max_single,
+        "window_hours": window_hours,
+        "window_max": window_max,
+        "sites": [s.strip() for s in sites],
+        "starts_on": starts_on,
+    }
+
+
+def create_protocol(user: Any, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
+    def action(head: Any) -> ledger.Outcome:
+        protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
+        protocol.drug_class = drug_class(settings["compound"])
+        entry = ledger.append(
+            head,
+            kind=Kind.PROTOCOL,
+            occurred_at=timezone.now(),
+            subject=protocol.uid,
+            compound=protocol.compound,
+            data={"action": "start", "settings": settings},
+        )
+        protocol.settings = hashchain.canonical_text(settings)
+        protocol.version_seq = entry.seq
+        protocol.save()
+        return ledger.Outcome(201, protocol_body(protocol))
+
+    return ledger.write(user, action, **write_options)
+
+
+def change_protocol(
+    user: Any, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
+) -> ledger.Outcome:
+    """Record a new version; doses before it keep being checked against the old one."""
+
+    def action(head: Any) -> ledger.Outcome:
+        current = Protocol.objects.get(pk=protocol.pk)
+        entry = ledger.append(
+            head,
+            kind=Kind.PROTOCOL,
+            occurred_at=timezone.now(),
+            subject=current.uid,
+            compound=compound_key(settings["compound"]),
+            data={"action": "stop" if stop else "change", "settings": settings},
+        )
+        current.name = settings["name"]
+        current.compound = compound_key(settings["compound"])
+        current.drug_class = drug_class(settings["compound"])
+        current.settings = hashchain.canonical_text(settings)
+        current.version_seq = entry.seq
+        current.stopped = stop
+        current.save()
+        return ledger.Outcome(200, protocol_body(current))
+
+    return ledger.write(user, action, **write_options)
+
+
+def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolSettings, int]:
+    """The settings in force at `when`, and the seq of that version.
+
+    A dose back-dated before the protocol was created is checked against its first version.
+    """
+    versions = list(
+        Entry.objects.for_user(user)
+        .filter(kind=Kind.PROTOCOL, subject=protocol.uid)
+        .order_by("occurred_at", "seq")
+        .values_list("occurred_at", "seq", "payload")
+    )
+    chosen = versions[0]
+    for version in versions:
+        if version[0] <= when:
+            chosen = version
+    return ProtocolSettings.from_dict(json.loads(chosen[2])["settings"]), chosen[1]
+
+
+def protocol_body(protocol: Protocol, next_due_at: datetime | None = None) -> dict[str, Any]:
+    current = json.loads(protocol.settings)
+    return {
+        "id": str(protocol.uid),
+        **current,
+        "drug_class": protocol.drug_class,
+        "active": not protocol.stopped,
+        "version_seq": protocol.version_seq,
+        "next_due_at": hashchain.format_time(next_due_at) if next_due_at else None,
+    }

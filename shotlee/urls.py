@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from shotlee.accounts import views as account_views
+from shotlee.api.urls import api
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("shotlee.accounts.urls")),
+    path("protocols/", include("shotlee.protocols.urls")),
+    path("doses/", include("shotlee.doses.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,123 @@
+"""Shared fixtures: alice, bob and charlie, an API client with a bearer token, and test-only plumbing."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from shotlee.accounts.services import issue_token, register_user
+
+PASSWORD = "correct horse battery staple"
+
+
+def engine() -> str:
+    return connection.vendor
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_triggers():
+    """Transactional tests end with `flush`, which the append-only triggers rightly refuse.
+
+    Test databases only: drop the triggers around the flush and put them back.
+    """
+    from django.core.management.commands import flush
+
+    from shotlee.ledger import triggers
+
+    original = flush.Command.handle
+
+    def handle(self: Any, **options: Any) -> Any:
+        from django.db import connections
+
+        conn = connections[options.get("database", "default")]
+        triggers.uninstall(conn)
+        try:
+            return original(self, **options)
+        finally:
+            triggers.install(conn)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
+class Api:
+    """A real HTTP-shaped client for the JSON API, authenticated with a bearer token."""
+
+    def __init__(self, token: str | None = None):
+        self.client = Client()
+        self.token = token
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = dict(headers or {})
+        if self.token:
+            merged.setdefault("Authorization", f"Bearer {self.token}")
+        return merged
+
+    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+        return self.client.get(path, params or {}, headers=self._headers(headers))
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: str | None = None):
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.client.post(path, data, content_type="application/json", headers=self._headers(headers))
+
+    def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self.client.patch(path, json.dumps(body or {}), content_type="application/json", headers=self._headers(headers))
+
+
+def make_user(username: str, timezone: str = "UTC") -> Any:
+    return register_user(username, PASSWORD, timezone)
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def alice_api(alice) -> Api:
+    return Api(issue_token(alice))
+
+
+@pytest.fixture
+def bob_api(bob) -> Api:
+    return Api(issue_token(bob))
+
+
+WEEKLY = {
+    "compound": "semaglutide",
+    "dose": "0.25",
+    "unit": "mg",
+    "route": "subcutaneous",
+    "interval_hours": 168,
+    "min_interval_hours": 120,
+    "max_single_dose": "2.4",
+    "sites": ["abdomen left", "abdomen right", "thigh left", "thigh right"],
+    "starts_on": "2026-01-01",
+}
+
+
+def make_protocol(api: Api, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/api/v1/protocols", {**WEEKLY, **overrides})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def require(flag: str) -> bool:
+    """CI sets SHOTLEE_REQUIRE_* so that a missing browser or database fails instead of skipping."""
+    return os.environ.get(flag, "") not in ("", "0")
