@@ -20,6 +20,9 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     timezone = models.CharField(max_length=64, default="UTC")
 
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone if valid_timezone(self.timezone) else "UTC")
@@ -42,3 +45,6 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"token {self.digest[:8]} of {self.user_id}"

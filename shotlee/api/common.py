@@ -9,10 +9,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from pydantic import StrictFloat, StrictInt, StrictStr
 
 from shotlee.accounts.services import user_for_token
 from shotlee.ledger import services as ledger
 from shotlee.lib.errors import InvalidInput
+
+# Amounts and hours: a JSON number or a decimal string, never a boolean.
+Number = StrictStr | StrictInt | StrictFloat
 
 
 class BearerAuth(HttpBearer):

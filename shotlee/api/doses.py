@@ -11,16 +11,15 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from shotlee.accounts.models import Profile
-from shotlee.api.common import idempotency, respond
+from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
-from shotlee.lib.errors import InvalidInput
 from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
 from shotlee.ledger.models import Entry
+from shotlee.lib.errors import InvalidInput
 from shotlee.protocols.models import Protocol
 
 router = Router(tags=["doses"])
 
-Number = str | int | float
 MAX_PAGE = 200
 
 

@@ -12,14 +12,13 @@ from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 from shotlee.accounts.models import Profile
-from shotlee.api.common import idempotency, respond
+from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.services import next_due
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.services import change_protocol, clean_settings, create_protocol, protocol_body
 
 router = Router(tags=["protocols"])
 
-Number = str | int | float
 
 
 class ProtocolIn(Schema):

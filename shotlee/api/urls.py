@@ -8,9 +8,9 @@ from ninja import NinjaAPI
 
 from shotlee.api import auth, doses, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
-from shotlee.lib.errors import InvalidInput
 from shotlee.doses.services import CorrectionRefused, DoseConflict
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
+from shotlee.lib.errors import InvalidInput
 
 api = NinjaAPI(
     title="Shotlee API",

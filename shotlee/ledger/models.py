@@ -175,6 +175,9 @@ class Checkpoint(AppendOnlyModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "seq"], name="ledger_checkpoint_user_seq")]
 
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} of {self.user_id}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "user": self.user_id,
@@ -198,3 +201,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"idempotency key of {self.user_id}"

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from shotlee.lib import hashchain
 from shotlee.ledger.models import Checkpoint, Entry, IdempotencyRecord, LedgerHead
+from shotlee.lib import hashchain
 
 ATTEMPTS = 5
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from shotlee.lib.units import Unit, convert_micro, from_micro
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
-from shotlee.lib.errors import InvalidInput
 from shotlee.lib.classes import compound_key, drug_class
+from shotlee.lib.errors import InvalidInput
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
 from shotlee.protocols.models import Protocol, ProtocolSettings, Route
 

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 from shotlee.accounts.models import Profile
 from shotlee.ledger.models import Entry, Kind
 from shotlee.ledger.services import LedgerBusy
+from shotlee.lib.units import Unit
 from shotlee.protocols.models import Protocol, Route
 from shotlee.protocols.services import ProtocolInvalid, change_protocol, clean_settings, create_protocol
-from shotlee.lib.units import Unit
 
 FIELDS = (
     "name",

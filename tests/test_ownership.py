@@ -1,0 +1,145 @@
+"""T27/T29: another user's data is a 404 on every URL, exactly like a missing id; lists never mix users."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+
+from shotlee.ledger.models import Entry
+from tests.conftest import make_protocol
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+# Every route of the app. A new route fails this test until it is listed here and covered below.
+KNOWN_ROUTES = {
+    "",
+    "accounts/signup/",
+    "accounts/login/",
+    "accounts/logout/",
+    "accounts/settings/",
+    "protocols/",
+    "protocols/new/",
+    "protocols/<uuid:uid>/",
+    "protocols/<uuid:uid>/edit/",
+    "doses/log/",
+    "doses/history/",
+    "doses/history/verify/",
+    "doses/entries/<uuid:uid>/correct/",
+    "api/v1/",
+    "api/v1/openapi.json",
+    "api/v1/docs",
+    "api/v1/auth/register",
+    "api/v1/auth/token",
+    "api/v1/protocols",
+    "api/v1/protocols/<protocol_id>",
+    "api/v1/doses",
+    "api/v1/entries/<entry_id>/corrections",
+    "api/v1/ledger",
+    "api/v1/ledger/verify",
+}
+
+
+def routes():
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    return {r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")}
+
+
+def test_every_route_is_known_so_none_escapes_the_ownership_matrix():
+    assert routes() == KNOWN_ROUTES
+
+
+@pytest.fixture
+def alice_world(alice, alice_api):
+    protocol = make_protocol(alice_api, name="ALICE-CANARY protocol")
+    at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    dose = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "note": "ALICE-CANARY note"})
+    assert dose.status_code == 201
+    return {"protocol": protocol["id"], "dose": dose.json()["id"]}
+
+
+def api_attempts(world):
+    p, d = world["protocol"], world["dose"]
+    return [
+        ("get", f"/api/v1/protocols/{p}", None),
+        ("patch", f"/api/v1/protocols/{p}", {"dose": "5"}),
+        ("post", f"/api/v1/entries/{d}/corrections", {"action": "void", "reason": "bob was here"}),
+        ("post", f"/api/v1/entries/{p}/corrections", {"action": "void", "reason": "bob was here"}),
+        ("post", "/api/v1/doses", {"protocol": p, "amount": "0.25"}),
+    ]
+
+
+def web_attempts(world):
+    p, d = world["protocol"], world["dose"]
+    return [
+        ("get", f"/protocols/{p}/", None),
+        ("get", f"/protocols/{p}/edit/", None),
+        ("post", f"/protocols/{p}/edit/", {"compound": "x", "dose": "1", "unit": "mg", "route": "oral"}),
+        ("get", f"/doses/entries/{d}/correct/", None),
+        ("post", f"/doses/entries/{d}/correct/", {"action": "void", "reason": "bob was here"}),
+        ("get", f"/doses/log/?protocol={p}", None),
+        ("post", "/doses/log/", {"protocol": p, "amount": "0.25", "unit": "mg"}),
+    ]
+
+
+def fingerprint():
+    return list(Entry.objects.order_by("user_id", "seq").values_list("user_id", "seq", "hash"))
+
+
+def test_bob_gets_404_on_every_api_url_holding_alice_s_ids(alice_world, bob_api):
+    before = fingerprint()
+    for method, path, body in api_attempts(alice_world):
+        response = getattr(bob_api, method)(path, body) if body is not None else getattr(bob_api, method)(path)
+        assert response.status_code == 404, (method, path, response.status_code)
+        missing = path.replace(alice_world["protocol"], MISSING).replace(alice_world["dose"], MISSING)
+        if missing != path:
+            same = getattr(bob_api, method)(missing, body) if body is not None else getattr(bob_api, method)(missing)
+            assert same.status_code == 404 and same.content == response.content, path
+    assert fingerprint() == before
+
+
+def test_bob_gets_404_on_every_page_holding_alice_s_ids(alice_world, bob):
+    client = Client()
+    client.force_login(bob)
+    make_protocol_for_bob = client.post(
+        "/protocols/new/", {"compound": "finasteride", "dose": "1", "unit": "mg", "route": "oral"}
+    )
+    assert make_protocol_for_bob.status_code == 302  # so /doses/log/ has something of bob's to show
+    before = fingerprint()
+    for method, path, data in web_attempts(alice_world):
+        response = getattr(client, method)(path, data or {})
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert b"ALICE-CANARY" not in response.content
+    assert fingerprint() == before
+
+
+def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
+    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/doses?include=corrections", "/api/v1/ledger"]:
+        response = bob_api.get(path)
+        assert response.status_code == 200
+        assert b"ALICE-CANARY" not in response.content and alice_world["protocol"].encode() not in response.content
+    assert bob_api.get("/api/v1/ledger").json()["items"] == []
+    client = Client()
+    client.force_login(bob)
+    for path in ["/", "/protocols/", "/doses/history/", "/doses/log/"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert b"ALICE-CANARY" not in response.content
+
+
+def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
+    anonymous = Client()
+    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/ledger", "/api/v1/ledger/verify", f"/api/v1/protocols/{alice_world['protocol']}"]:
+        assert anonymous.get(path).status_code == 401, path
+    assert anonymous.get("/api/v1/doses", headers={"Authorization": "Bearer sht_not-a-token"}).status_code == 401
+    for path in ["/protocols/", "/doses/history/", "/doses/log/", "/accounts/settings/", f"/protocols/{alice_world['protocol']}/"]:
+        response = anonymous.get(path)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
+    for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json"]:
+        assert anonymous.get(path).status_code == 200, path
