@@ -4,3 +4,12 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shotlee.settings")
 application = get_wsgi_application()
+
+# Refuse to serve when an append-only trigger is missing (ledger.E001): writes
+# would then rest on the ORM guards alone. runserver runs the same check.
+from django.core import checks  # noqa: E402
+from django.core.management.base import SystemCheckError  # noqa: E402
+
+_errors = [e for e in checks.run_checks(tags=["ledger"]) if e.is_serious()]
+if _errors:
+    raise SystemCheckError("\n".join(f"{e.id}: {e.msg} ({e.hint})" for e in _errors))
