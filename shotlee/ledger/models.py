@@ -121,6 +121,8 @@ class Entry(AppendOnlyModel):
             models.Index(fields=["user", "kind", "compound", "occurred_at"], name="ledger_entry_compound_time"),
             models.Index(fields=["user", "subject", "kind", "occurred_at"], name="ledger_entry_subject_time"),
             models.Index(fields=["user", "target_seq"], name="ledger_entry_target"),
+            # GET /doses: newest first by occurred_at, keyset-paginated on (occurred_at, seq).
+            models.Index(fields=["user", "kind", "occurred_at", "seq"], name="ledger_entry_kind_time"),
         ]
         verbose_name_plural = "entries"
 
