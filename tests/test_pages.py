@@ -1,0 +1,106 @@
+"""The dose pages through Django's client: prefilled form, warnings before recording, history and verify."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from shotlee.ledger.models import Entry, Kind
+from tests.conftest import make_protocol
+
+
+@pytest.fixture
+def web(alice):
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def protocol(alice_api):
+    return make_protocol(alice_api, name="Sema")
+
+
+def form_values(html: bytes) -> dict:
+    text = html.decode()
+    values = dict(re.findall(r'name="(client_entry_id|amount|occurred_at)"[^>]*value="([^"]*)"', text))
+    values["site"] = re.search(r'<option value="([^"]*)" selected>', text.split('name="site"')[1]).group(1)
+    return values
+
+
+def test_the_form_prefills_the_protocol_dose_and_the_next_site_in_rotation(web, alice_api, protocol):
+    first = form_values(web.get(f"/doses/log/?protocol={protocol['id']}").content)
+    assert first["amount"] == "0.25" and first["site"] == "abdomen left" and first["client_entry_id"]
+    at = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+    alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "site": "abdomen left", "occurred_at": at})
+    assert form_values(web.get(f"/doses/log/?protocol={protocol['id']}").content)["site"] == "abdomen right"
+
+
+def test_a_warning_is_shown_before_anything_is_recorded_and_record_anyway_keeps_it(web, protocol):
+    values = form_values(web.get("/doses/log/").content)
+    post = {"protocol": protocol["id"], "unit": "mg", "note": "", **values}
+    assert web.post("/doses/log/", post).status_code == 302
+    again = {**post, **form_values(web.get("/doses/log/").content)}
+    warned = web.post("/doses/log/", again)
+    assert warned.status_code == 409
+    assert b"Record anyway" in warned.content and b"minimum interval" in warned.content
+    assert Entry.objects.filter(kind=Kind.DOSE).count() == 1
+    codes = re.findall(rb'name="acknowledge" value="([a-z_]+)"', warned.content)
+    confirmed = web.post("/doses/log/", {**again, "acknowledge": [c.decode() for c in codes]})
+    assert confirmed.status_code == 302
+    doses = list(Entry.objects.filter(kind=Kind.DOSE).order_by("seq"))
+    assert len(doses) == 2
+    assert {w["code"] for w in doses[1].data["acknowledged"]} == {c.decode() for c in codes}
+    history = web.get("/doses/history/").content
+    assert b"acknowledged" in history and b"too_soon" in history
+
+
+def test_pressing_record_twice_records_once(web, protocol):
+    values = form_values(web.get("/doses/log/").content)
+    post = {"protocol": protocol["id"], "unit": "mg", "note": "", **values}
+    assert web.post("/doses/log/", post).status_code == 302
+    assert web.post("/doses/log/", post).status_code == 302  # same client_entry_id: the device retried
+    assert Entry.objects.filter(kind=Kind.DOSE).count() == 1
+
+
+def test_a_future_time_is_refused_on_the_form(web, protocol):
+    values = form_values(web.get("/doses/log/").content)
+    future = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = web.post("/doses/log/", {"protocol": protocol["id"], "unit": "mg", **values, "occurred_at": future})
+    assert response.status_code == 422
+    assert b"in the future" in response.content
+    assert not Entry.objects.filter(kind=Kind.DOSE).exists()
+
+
+def test_history_shows_the_head_and_verified_and_voids_are_struck_through(web, alice_api, protocol):
+    at = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    dose = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at}).json()
+    response = web.post(f"/doses/entries/{dose['id']}/correct/", {"action": "void", "reason": "double entry"})
+    assert response.status_code == 302
+    page = web.get("/doses/history/").content.decode()
+    assert "✓ Verified" in page and "entry #3" in page
+    assert re.search(r'class="entry kind-dose superseded" id="entry-2".*?<s>', page, re.S)
+    assert "Voided by" in page and "double entry" in page
+    full = web.post("/doses/history/verify/").content.decode()
+    assert "All 3 entries verified" in full
+
+
+def test_history_pages_through_older_entries(web, alice_api, protocol):
+    start = datetime.now(UTC) - timedelta(days=400)
+    for i in range(55):
+        alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()})
+    first = web.get("/doses/history/").content.decode()
+    assert first.count('class="entry ') == 50 and "?before=7" in first
+    second = web.get("/doses/history/?before=7").content.decode()
+    assert second.count('class="entry ') == 6 and "✓ Verified" in second
+
+
+def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol):
+    page = web.post(
+        f"/protocols/{protocol['id']}/edit/",
+        {"compound": "semaglutide", "name": "Sema", "dose": "0.5", "unit": "mg", "route": "subcutaneous", "min_interval_hours": "120"},
+    )
+    assert page.status_code == 302
+    detail = web.get(f"/protocols/{protocol['id']}/").content.decode()
+    assert "#2 · change" in detail and "#1 · start" in detail and "0.5 mg" in detail
