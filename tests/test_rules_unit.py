@@ -129,3 +129,13 @@ def test_messages_show_times_in_the_person_s_time_zone():
 )
 def test_durations_read_like_a_person_writes_them(delta, text):
     assert rules.human_duration(delta) == text
+
+
+def test_rules_count_real_hours_even_when_times_share_a_dst_zone():
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    limits = Limits(MG, min_interval=DAY)
+    first = datetime(2026, 3, 28, 12, 0, tzinfo=london)
+    second = datetime(2026, 3, 29, 12, 0, tzinfo=london)  # 24 wall-clock hours, 23 real hours
+    assert codes(Dose(second, mg(1), MG), limits, [Dose(first, mg(2), MG)]) == ["too_soon"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +25,7 @@ def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> dat
         raise InvalidInput({field: "is in the future; a dose can be logged at most 5 minutes ahead"})
     if value.year < 1900:
         raise InvalidInput({field: "is too far in the past"})
-    return value
+    return value.astimezone(UTC)
 
 
 def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: dict[str, Any]) -> DoseInput:

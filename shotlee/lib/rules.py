@@ -100,6 +100,9 @@ def check(
 ) -> list[Warning]:
     """Every warning that fires for `candidate`, in the order of DESIGN.md section 4."""
     warnings: list[Warning] = []
+    # In UTC: arithmetic between datetimes sharing one ZoneInfo is wall-clock arithmetic, wrong across DST.
+    candidate = Dose(candidate.occurred_at.astimezone(UTC), candidate.amount_micro, candidate.unit)
+    same_compound = [Dose(d.occurred_at.astimezone(UTC), d.amount_micro, d.unit) for d in same_compound]
     t = candidate.occurred_at
     target_unit = limits.unit if limits else candidate.unit
     amount = convert_micro(candidate.amount_micro, candidate.unit, target_unit)
