@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,5 +31,24 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
             # Health data must not sit in shared caches or the back-forward cache of a shared device.
             response.setdefault("Cache-Control", "no-store")
         return response
+
+    return middleware
+
+
+def user_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Show every time in the person's own zone; the record itself stays in UTC."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from shotlee.accounts.models import Profile
+
+            profile = Profile.objects.filter(user=user).first()
+            if profile is not None:
+                timezone.activate(profile.tz)
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
 
     return middleware

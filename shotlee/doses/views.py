@@ -16,6 +16,7 @@ from shotlee.doses.services import CorrectionRefused, DoseConflict, correct_entr
 from shotlee.ledger.models import Entry, Kind, LedgerHead
 from shotlee.ledger.services import LedgerBusy
 from shotlee.ledger.verify import verify_user, verify_window
+from shotlee.lib import rules
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.localtime import parse_local, to_local_input
 from shotlee.lib.units import Unit, from_micro
@@ -84,7 +85,7 @@ def log_dose(request: HttpRequest) -> HttpResponse:
             except InvalidInput as exc:
                 errors = exc.errors
             except DoseConflict as exc:
-                warnings = [w.as_dict() for w in exc.warnings]
+                warnings = [{**w.as_dict(), "label": rules.LABELS[w.code]} for w in exc.warnings]
             except LedgerBusy:
                 errors = {"__all__": "The server is busy; nothing was recorded. Please press the button again."}
             else:
@@ -122,6 +123,7 @@ def history(request: HttpRequest) -> HttpResponse:
                 "protocol": protocols.get(entry.subject),
                 "replaced_by": replaced.get(entry.seq),
                 "backdated": (entry.recorded_at - entry.occurred_at).total_seconds() > 600,
+                "acks": [{**w, "label": rules.LABELS.get(w["code"], w["code"])} for w in entry.data.get("acknowledged", [])],
             }
         )
     # Check what is shown: each entry's hash, links and signed checkpoints, and that page one ends at the head.
@@ -199,7 +201,7 @@ def correct(request: HttpRequest, uid: UUID) -> HttpResponse:
                     request.user, target.uid, action=values["action"], reason=values["reason"], replacement=replacement, tz=tz
                 )
             except DoseConflict as exc:
-                warnings = [w.as_dict() for w in exc.warnings]
+                warnings = [{**w.as_dict(), "label": rules.LABELS[w.code]} for w in exc.warnings]
             except CorrectionRefused as exc:
                 errors = {"__all__": str(exc)}
             except LedgerBusy:

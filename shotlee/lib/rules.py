@@ -20,6 +20,15 @@ POSSIBLE_DUPLICATE = "possible_duplicate"
 UNIT_MISMATCH = "unit_mismatch"
 CLASS_OVERLAP = "class_overlap"
 OFF_SCHEDULE = "off_schedule"
+LABELS = {
+    TOO_SOON: "Too soon",
+    OVER_SINGLE_MAX: "Above your maximum dose",
+    OVER_WINDOW_MAX: "Above your window cap",
+    POSSIBLE_DUPLICATE: "Possible duplicate",
+    UNIT_MISMATCH: "Unit mismatch",
+    CLASS_OVERLAP: "Same drug class",
+    OFF_SCHEDULE: "Off schedule",
+}
 CODES = (TOO_SOON, OVER_SINGLE_MAX, OVER_WINDOW_MAX, POSSIBLE_DUPLICATE, UNIT_MISMATCH, CLASS_OVERLAP, OFF_SCHEDULE)
 
 
@@ -61,6 +70,11 @@ def human_duration(delta: timedelta) -> str:
     if minutes and not days:
         parts.append(f"{minutes} min")
     return " ".join(parts) or "less than a minute"
+
+
+def _only(delta: timedelta) -> str:
+    text = human_duration(delta)
+    return "Less than a minute" if text == "less than a minute" else f"Only {text}"
 
 
 def _fmt_time(value: datetime, tz: tzinfo) -> str:
@@ -123,7 +137,7 @@ def check(
             warnings.append(
                 Warning(
                     TOO_SOON,
-                    f"Only {human_duration(t - prev.occurred_at)} after your {compound} dose of "
+                    f"{_only(t - prev.occurred_at)} after your {compound} dose of "
                     f"{_fmt_time(prev.occurred_at, tz)}; your protocol's minimum interval is "
                     f"{human_duration(limits.min_interval)}.",
                 )
@@ -132,7 +146,7 @@ def check(
             warnings.append(
                 Warning(
                     TOO_SOON,
-                    f"Only {human_duration(nxt.occurred_at - t)} before your {compound} dose of "
+                    f"{_only(nxt.occurred_at - t)} before your {compound} dose of "
                     f"{_fmt_time(nxt.occurred_at, tz)}; your protocol's minimum interval is "
                     f"{human_duration(limits.min_interval)}.",
                 )
