@@ -121,3 +121,10 @@ def make_protocol(api: Api, **overrides: Any) -> dict[str, Any]:
 def require(flag: str) -> bool:
     """CI sets SHOTLEE_REQUIRE_* so that a missing browser or database fails instead of skipping."""
     return os.environ.get(flag, "") not in ("", "0")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings, request):
+    """Argon2 costs about a second per user under load; tests that check hashing ask for it with @pytest.mark.argon2."""
+    if request.node.get_closest_marker("argon2") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,7 @@ from tests.conftest import PASSWORD, Api
 
 
 @pytest.mark.django_db
+@pytest.mark.argon2
 def test_register_creates_the_user_an_argon2_hash_and_an_empty_chain():
     response = Api().post("/api/v1/auth/register", {"username": "dana", "password": PASSWORD})
     assert response.status_code == 201

@@ -41,6 +41,9 @@ class AppendOnlyQuerySet(models.QuerySet):
     def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
 
+    def _raw_delete(self, using: Any) -> int:
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
 
 class AppendOnlyModel(models.Model):
     class Meta:
@@ -125,6 +128,7 @@ class Entry(AppendOnlyModel):
             models.Index(fields=["user", "kind", "occurred_at", "seq"], name="ledger_entry_kind_time"),
         ]
         verbose_name_plural = "entries"
+        base_manager_name = "objects"  # Django's internal manager must refuse changes too
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"
@@ -176,6 +180,7 @@ class Checkpoint(AppendOnlyModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "seq"], name="ledger_checkpoint_user_seq")]
+        base_manager_name = "objects"
 
     def __str__(self) -> str:
         return f"checkpoint #{self.seq} of {self.user_id}"
