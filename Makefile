@@ -17,6 +17,7 @@ venv: $(BIN)/.installed
 
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_guides
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "shotlee.accounts",
     "shotlee.ledger",
+    "shotlee.guides",
     "shotlee.protocols",
     "shotlee.doses",
     "shotlee.api",

@@ -7,6 +7,7 @@ from shotlee.api.urls import api
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("shotlee.accounts.urls")),
+    path("guides/", include("shotlee.guides.urls")),
     path("protocols/", include("shotlee.protocols.urls")),
     path("doses/", include("shotlee.doses.urls")),
     path("admin/", admin.site.urls),

@@ -157,14 +157,15 @@ def fill_protocol(page: Any, values: dict[str, str]) -> None:
         "dose": "Dose",
         "unit": "Unit",
         "route": "Route",
-        "interval_hours": "Every (hours)",
+        "every": "Every",
+        "every_unit": "Period",
         "min_interval_hours": "Minimum gap (hours)",
         "max_single_dose": "Maximum single dose",
         "sites": "Sites, separated by commas (optional)",
     }
     for field, value in values.items():
         control = page.get_by_label(labels[field], exact=True)
-        if field in ("unit", "route"):
+        if field in ("unit", "route", "every_unit"):
             control.select_option(value)
         else:
             control.fill(value)

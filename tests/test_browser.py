@@ -47,7 +47,8 @@ PROTOCOL = {
     "dose": "0.5",
     "unit": "mg",
     "route": "intradermal",
-    "interval_hours": "168",
+    "every": "1",
+    "every_unit": "weeks",
     "min_interval_hours": "120",
     "max_single_dose": "2",
     "sites": "frontal, vertex, crown",
@@ -122,13 +123,13 @@ class Journey:
         expect(page.get_by_role("heading", level=1)).to_have_text("New protocol")
         self.landed("new protocol form")
         fill_protocol(page, PROTOCOL)
-        page.get_by_role("button", name="Create protocol").click()
+        page.get_by_role("button", name="Save protocol").click()
         expect(page).to_have_url(re.compile(r"/protocols/[0-9a-f-]{36}/$"))
         self.protocol_url = page.url
         expect(page.get_by_role("heading", level=1)).to_contain_text("dutasteride")
         expect(self.fact("Compound")).to_contain_text("dutasteride")
         expect(self.fact("Dose")).to_have_text("0.5 mg, intradermal")
-        expect(self.fact("Every")).to_have_text("168 h")
+        expect(self.fact("How often")).to_have_text("every week")
         expect(self.fact("Minimum gap")).to_have_text("120 h")
         expect(self.fact("Maximum single dose")).to_have_text("2 mg")
         expect(self.fact("Sites")).to_have_text("frontal, vertex, crown")

@@ -18,6 +18,8 @@ KNOWN_ROUTES = {
     "accounts/login/",
     "accounts/logout/",
     "accounts/settings/",
+    "guides/",
+    "guides/<slug:slug>/",
     "protocols/",
     "protocols/new/",
     "protocols/<uuid:uid>/",
@@ -31,6 +33,8 @@ KNOWN_ROUTES = {
     "api/v1/docs",
     "api/v1/auth/register",
     "api/v1/auth/token",
+    "api/v1/guides",
+    "api/v1/guides/<slug>",
     "api/v1/protocols",
     "api/v1/protocols/<protocol_id>",
     "api/v1/doses",
@@ -141,5 +145,5 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
     for path in ["/protocols/", "/doses/history/", "/doses/log/", "/accounts/settings/", f"/protocols/{alice_world['protocol']}/"]:
         response = anonymous.get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
-    for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json"]:
+    for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json", "/guides/", "/api/v1/guides"]:
         assert anonymous.get(path).status_code == 200, path

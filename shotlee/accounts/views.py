@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from shotlee.accounts.models import Profile, valid_timezone
 from shotlee.accounts.services import RegistrationError, register_user
-from shotlee.doses.services import last_dose, next_due
+from shotlee.doses.services import protocol_status
 from shotlee.ledger.models import LedgerHead
 from shotlee.protocols.models import Protocol
 
@@ -21,13 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     profile = Profile.objects.get_or_create(user=request.user)[0]
     rows = []
     for protocol in Protocol.objects.for_user(request.user).active():
-        rows.append(
-            {
-                "protocol": protocol,
-                "last": last_dose(request.user, protocol),
-                "next_due": next_due(request.user, protocol, profile.tz),
-            }
-        )
+        rows.append({"protocol": protocol, "status": protocol_status(request.user, protocol, profile.tz)})
     head = LedgerHead.objects.filter(user=request.user).first()
     return render(request, "home.html", {"rows": rows, "head": head, "tz": profile.tz})
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -13,29 +14,44 @@ from pydantic import ConfigDict
 
 from shotlee.accounts.models import Profile
 from shotlee.api.common import Number, idempotency, respond
-from shotlee.doses.services import next_due
+from shotlee.doses.services import protocol_status
+from shotlee.guides.models import Guide
+from shotlee.lib import hashchain
+from shotlee.lib.errors import InvalidInput
 from shotlee.protocols.models import Protocol
-from shotlee.protocols.services import change_protocol, clean_settings, create_protocol, protocol_body
+from shotlee.protocols.services import (
+    change_protocol,
+    clean_settings,
+    create_protocol,
+    protocol_body,
+    settings_from_guide,
+)
 
 router = Router(tags=["protocols"])
 
 
 
 class ProtocolIn(Schema):
+    """Either the fields by hand, or `guide` + `regimen` (any other field given overrides the regimen's)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    compound: str = Field(..., max_length=120)
+    guide: str | None = Field(None, max_length=80)
+    regimen: str | None = Field(None, max_length=80)
+    compound: str | None = Field(None, max_length=120)
     name: str | None = Field(None, max_length=120)
-    dose: Number
-    unit: str = Field(..., max_length=16)
-    route: str = Field(..., max_length=20)
+    dose: Number | None = None
+    unit: str | None = Field(None, max_length=16)
+    route: str | None = Field(None, max_length=20)
     interval_hours: Number | None = None
     min_interval_hours: Number | None = None
     max_single_dose: Number | None = None
     window_hours: Number | None = None
     window_max: Number | None = None
-    sites: list[str] = Field(default_factory=list, max_length=40)
+    sites: list[str] | None = Field(None, max_length=40)
     starts_on: str | None = Field(None, max_length=10)
+    schedule: dict[str, Any] | None = None
+    ladder: list[dict[str, Any]] | None = None
 
 
 class ProtocolPatch(Schema):
@@ -53,6 +69,8 @@ class ProtocolPatch(Schema):
     window_max: Number | None = None
     sites: list[str] | None = Field(None, max_length=40)
     starts_on: str | None = Field(None, max_length=10)
+    schedule: dict[str, Any] | None = None
+    ladder: list[dict[str, Any]] | None = None
     active: bool | None = None
 
 
@@ -67,20 +85,38 @@ def _clean(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("", response={201: dict, 409: dict, 422: dict})
 def create(request: HttpRequest, payload: ProtocolIn) -> JsonResponse:
-    settings = _clean(request, payload.model_dump())
+    data = payload.model_dump(exclude_unset=True)
+    if payload.guide is not None:
+        guide = Guide.objects.filter(slug=payload.guide).first()
+        if guide is None:
+            raise InvalidInput({"guide": f"no guide {payload.guide!r}"})
+        data = {**settings_from_guide(guide, payload.regimen or ""), **{k: v for k, v in data.items() if k not in ("guide", "regimen")}}
+    elif payload.regimen is not None:
+        raise InvalidInput({"regimen": "a regimen needs a guide"})
+    settings = _clean(request, data)
     return respond(create_protocol(request.auth, settings, **idempotency(request)))
+
+
+def with_status(request: HttpRequest, protocol: Protocol) -> dict[str, Any]:
+    profile = Profile.objects.filter(user=request.auth).first()
+    status = protocol_status(request.auth, protocol, profile.tz if profile else UTC)
+    return {
+        **protocol_body(protocol, status.next_due),
+        "missed": status.missed,
+        "ladder_step": None if status.step is None else status.step + 1,
+        "dose_now": hashchain.format_decimal(status.dose),
+    }
 
 
 @router.get("", response=dict)
 def list_protocols(request: HttpRequest) -> JsonResponse:
-    items = [protocol_body(p, next_due(request.auth, p)) for p in Protocol.objects.for_user(request.auth)]
-    return JsonResponse({"items": items})
+    return JsonResponse({"items": [with_status(request, p) for p in Protocol.objects.for_user(request.auth)]})
 
 
 @router.get("/{protocol_id}", response={200: dict, 404: dict})
 def get_protocol(request: HttpRequest, protocol_id: UUID) -> JsonResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
-    return JsonResponse(protocol_body(protocol, next_due(request.auth, protocol)))
+    return JsonResponse(with_status(request, protocol))
 
 
 @router.patch("/{protocol_id}", response={200: dict, 404: dict, 422: dict})

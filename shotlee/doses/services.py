@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -13,11 +14,11 @@ from django.utils import timezone
 
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
-from shotlee.lib import hashchain, rules
-from shotlee.lib.classes import compound_key, drug_class
+from shotlee.lib import hashchain, rules, schedule
+from shotlee.lib.classes import compound_key
 from shotlee.lib.units import Unit, convert_micro, from_micro, to_micro
 from shotlee.protocols.models import Protocol
-from shotlee.protocols.services import version_at
+from shotlee.protocols.services import class_of, version_at
 
 
 class DoseConflict(Exception):
@@ -73,7 +74,7 @@ def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int |
         (limits.window or timedelta(0)) if limits else timedelta(0),
     )
     history = _same_compound(user, key, dose.occurred_at, span, exclude_seq)
-    cls = drug_class(key)
+    cls = dose.protocol.drug_class if dose.protocol is not None else class_of(key)
     overlapping: list[str] = []
     if cls:
         others = Protocol.objects.for_user(user).active().filter(drug_class=cls)
@@ -240,16 +241,84 @@ def last_dose(user: Any, protocol: Protocol) -> Entry | None:
     )
 
 
-def next_due(user: Any, protocol: Protocol, tz: tzinfo = UTC) -> datetime | None:
-    """Last real dose + the interval; before any dose, the start date. (Schedules arrive with the guide library.)"""
+def first_dose(user: Any, protocol: Protocol) -> Entry | None:
+    return (
+        Entry.objects.for_user(user)
+        .doses()
+        .filter(subject=protocol.uid)
+        .effective()
+        .order_by("occurred_at", "seq")
+        .first()
+    )
+
+
+@dataclass
+class Status:
+    """Where a protocol stands now: last real dose, next due time, missed doses, ladder step."""
+
+    last: Entry | None
+    next_due: datetime | None
+    missed: int
+    step: int | None
+    steps: int
+    dose: Decimal
+
+    @property
+    def overdue(self) -> bool:
+        return self.next_due is not None and self.next_due < timezone.now()
+
+
+def protocol_status(user: Any, protocol: Protocol, tz: tzinfo = UTC, now: datetime | None = None) -> Status:
     current = protocol.current
-    if protocol.stopped or current.interval_hours is None:
-        return None
+    now = now or timezone.now()
     last = last_dose(user, protocol)
-    if last is None:
-        start = datetime.fromisoformat(current.starts_on).replace(tzinfo=tz)
-        return start
-    return last.occurred_at + timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000))
+    plan = current.plan()
+    if protocol.stopped or (plan is None and current.interval_hours is None):
+        return Status(last, None, 0, None, len(current.ladder), current.dose)
+    starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
+    last_at = last.occurred_at if last else None
+    if plan is None:  # a fractional number of hours
+        due = last_at + timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000)) if last_at else starts_at
+        return Status(last, due, 0, None, 0, current.dose)
+    step = None
+    dose = current.dose
+    if plan.ladder:
+        first = first_dose(user, protocol)
+        step = schedule.ladder_step(plan, first.occurred_at if first else None, now)
+        dose = plan.ladder[step].dose
+    due = schedule.next_due(plan, last_at, starts_at, tz)
+    return Status(last, due, schedule.missed(plan, last_at, starts_at, now, tz), step, len(plan.ladder), dose)
+
+
+def next_due(user: Any, protocol: Protocol, tz: tzinfo = UTC) -> datetime | None:
+    """The next due time follows the last real dose (not the plan); before any dose, the start date."""
+    return protocol_status(user, protocol, tz).next_due
+
+
+def suggested_site(user: Any, protocol: Protocol) -> str:
+    """The least recently used site or zone of the protocol (one never used comes first, in list order)."""
+    sites = protocol.current.sites
+    if not sites:
+        return ""
+    last_used: dict[str, datetime] = {}
+    recent = (
+        Entry.objects.for_user(user)
+        .doses()
+        .filter(subject=protocol.uid)
+        .effective()
+        .order_by("-occurred_at", "-seq")
+        .values_list("occurred_at", "payload")[:500]
+    )
+    for occurred_at, payload in recent:
+        site = json.loads(payload).get("site")
+        if site in sites and site not in last_used:
+            last_used[site] = occurred_at
+            if len(last_used) == len(sites):
+                break
+    never = [s for s in sites if s not in last_used]
+    if never:
+        return never[0]
+    return min(sites, key=lambda s: last_used[s])
 
 
 __all__ = ["DoseConflict", "DoseInput", "record_dose", "correct_entry", "convert_micro"]

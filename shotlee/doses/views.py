@@ -12,7 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shotlee.accounts.models import Profile
 from shotlee.doses.forms import build_dose
-from shotlee.doses.services import CorrectionRefused, DoseConflict, correct_entry, last_dose, record_dose, superseding
+from shotlee.doses.services import (
+    CorrectionRefused,
+    DoseConflict,
+    correct_entry,
+    protocol_status,
+    record_dose,
+    suggested_site,
+    superseding,
+)
 from shotlee.ledger.models import Entry, Kind, LedgerHead
 from shotlee.ledger.services import LedgerBusy
 from shotlee.ledger.verify import verify_user, verify_window
@@ -29,16 +37,6 @@ def _profile(request: HttpRequest) -> Profile:
     return Profile.objects.get_or_create(user=request.user)[0]
 
 
-def _suggested_site(user: Any, protocol: Protocol) -> str:
-    sites = protocol.current.sites
-    if not sites:
-        return ""
-    last = last_dose(user, protocol)
-    if last is None or last.data.get("site") not in sites:
-        return sites[0]
-    return sites[(sites.index(last.data["site"]) + 1) % len(sites)]
-
-
 @require_http_methods(["GET", "POST"])
 def log_dose(request: HttpRequest) -> HttpResponse:
     """Log a dose in a few taps; warnings come back on the same page with a "Record anyway" button."""
@@ -52,9 +50,9 @@ def log_dose(request: HttpRequest) -> HttpResponse:
         raise Http404
     values = {
         "protocol": str(protocol.uid),
-        "amount": str(protocol.current.dose),
+        "amount": str(protocol_status(request.user, protocol, tz).dose),
         "unit": protocol.current.unit.value,
-        "site": _suggested_site(request.user, protocol),
+        "site": suggested_site(request.user, protocol),
         "occurred_at": to_local_input(timezone.now(), tz),
         "note": "",
         "client_entry_id": str(uuid.uuid4()),

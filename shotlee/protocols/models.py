@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 
 from shotlee.lib import rules
+from shotlee.lib.schedule import Schedule
 from shotlee.lib.units import Unit, from_micro, to_micro
 
 
@@ -76,6 +77,11 @@ class ProtocolSettings:
         "window_max",
         "sites",
         "starts_on",
+        "schedule",
+        "ladder",
+        "guide",
+        "guide_version",
+        "regimen",
     )
 
     def __init__(self, **values: Any):
@@ -91,6 +97,26 @@ class ProtocolSettings:
         self.window_max: Decimal | None = _dec(values.get("window_max"))
         self.sites: list[str] = list(values.get("sites") or [])
         self.starts_on: str = values["starts_on"]
+        self.schedule: dict[str, Any] | None = values.get("schedule") or None
+        self.ladder: list[dict[str, Any]] = list(values.get("ladder") or [])
+        self.guide: str | None = values.get("guide")
+        self.guide_version: str | None = values.get("guide_version")
+        self.regimen: str | None = values.get("regimen")
+
+    @property
+    def schedule_text(self) -> str:
+        plan = self.plan()
+        if plan is not None:
+            return plan.describe()
+        return f"every {self.interval_hours} hours" if self.interval_hours is not None else ""
+
+    def plan(self) -> Schedule | None:
+        """The schedule with its titration ladder, or None for a protocol without one."""
+        if self.schedule:
+            return Schedule.from_dict({**self.schedule, "ladder": self.ladder})
+        if self.interval_hours is not None and self.interval_hours == self.interval_hours.to_integral_value():
+            return Schedule(every=int(self.interval_hours), unit="hours")
+        return None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProtocolSettings:

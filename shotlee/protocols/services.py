@@ -9,11 +9,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from shotlee.guides.models import Guide
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
 from shotlee.lib.classes import compound_key, drug_class
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.schedule import WEEKDAYS, Schedule
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
 from shotlee.protocols.models import Protocol, ProtocolSettings, Route
 
@@ -56,6 +58,90 @@ def _amount(raw: Any, field: str, errors: dict[str, str], *, required: bool) -> 
     except AmountError as exc:
         errors[field] = str(exc)
         return None
+
+
+def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
+    if raw in (None, "", []):
+        return []
+    steps: list[dict[str, Any]] = []
+    if not isinstance(raw, list) or len(raw) > 20:
+        errors["ladder"] = "must be a list of at most 20 steps like {\"dose\": \"0.25\", \"weeks\": 4}"
+        return []
+    for i, step in enumerate(raw):
+        last = i == len(raw) - 1
+        if not isinstance(step, dict) or set(step) - {"dose", "weeks"}:
+            errors["ladder"] = f"step {i + 1} must have a dose and (except the last) weeks"
+            return []
+        dose = _amount(step.get("dose"), "ladder", errors, required=True)
+        weeks = step.get("weeks")
+        if (weeks is None and not last) or (weeks is not None and (isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520)):
+            errors["ladder"] = f"step {i + 1} needs a whole number of weeks (1 to 520)"
+            return []
+        steps.append({"dose": dose, **({"weeks": weeks} if weeks is not None else {})})
+    return steps
+
+
+def _schedule(data: dict[str, Any], ladder: list[dict[str, Any]], errors: dict[str, str]) -> dict[str, Any] | None:
+    """A schedule mapping ({every, unit} or {weekdays}) from the API, or `every` + `every_unit` from the form."""
+    raw = data.get("schedule")
+    if raw in (None, "", {}) and data.get("every") not in (None, ""):
+        raw = {"every": data.get("every"), "unit": data.get("every_unit") or "days"}
+    if raw in (None, "", {}):
+        return None
+    try:
+        if not isinstance(raw, dict):
+            raise ValueError
+        if "weekdays" in raw:
+            if set(raw) != {"weekdays"} or not isinstance(raw["weekdays"], list):
+                raise ValueError
+            days = sorted(set(raw["weekdays"]), key=WEEKDAYS.index)
+            normal: dict[str, Any] = {"weekdays": days}
+        else:
+            every = raw.get("every")
+            if isinstance(every, str) and every.strip().isdigit():
+                every = int(every)
+            if set(raw) - {"every", "unit"} or isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 1000:
+                raise ValueError
+            normal = {"every": every, "unit": raw.get("unit", "days")}
+        Schedule.from_dict({**normal, "ladder": ladder})
+    except (ValueError, KeyError, TypeError):
+        errors["schedule"] = "must be every N hours, days, weeks or months (N a whole number), or a list of weekdays (mon … sun)"
+        return None
+    return normal
+
+
+def settings_from_guide(guide: Any, regimen_key: str) -> dict[str, Any]:
+    """Protocol input prefilled from a published regimen; the person may change any of it before saving."""
+    regimen = guide.regimen(regimen_key) if regimen_key else None
+    if regimen is None:
+        raise ProtocolInvalid({"regimen": f"{guide.title} has no regimen {regimen_key!r}"})
+    window = regimen.get("window") or {}
+    return {
+        "name": guide.title,
+        "compound": guide.data["compounds"][0],
+        "dose": regimen["ladder"][0]["dose"] if regimen["ladder"] else regimen["dose"],
+        "unit": regimen["unit"],
+        "route": regimen["route"],
+        "schedule": regimen["schedule"],
+        "ladder": regimen["ladder"],
+        "min_interval_hours": regimen["min_interval_hours"],
+        "max_single_dose": regimen["max_single_dose"],
+        "window_hours": window.get("hours"),
+        "window_max": window.get("max"),
+        "sites": guide.data["sites"],
+        "guide": guide.slug,
+        "guide_version": guide.content_hash,
+        "regimen": regimen["key"],
+    }
+
+
+def class_of(compound: str) -> str:
+    """The drug class from the guide library, or the built-in table for compounds no guide covers."""
+    key = compound_key(compound)
+    for compounds, cls in Guide.objects.values_list("compounds", "drug_class"):
+        if key in compounds.split(","):
+            return cls
+    return drug_class(compound)
 
 
 def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
@@ -102,9 +188,18 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         starts_on = date.fromisoformat(str(starts_on)).isoformat()
     except ValueError:
         errors["starts_on"] = "must be a date like 2026-01-31"
+    ladder = _ladder(data.get("ladder"), errors)
+    schedule = _schedule(data, ladder, errors)
+    if schedule and schedule.get("unit") == "hours" and interval is None and "interval_hours" not in errors:
+        interval = str(schedule["every"])
     if errors:
         raise ProtocolInvalid(errors)
     return {
+        "schedule": schedule,
+        "ladder": ladder,
+        "guide": data.get("guide") or None,
+        "guide_version": data.get("guide_version") or None,
+        "regimen": data.get("regimen") or None,
         "name": name.strip(),
         "compound": compound.strip(),
         "dose": dose,
@@ -123,7 +218,7 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
 def create_protocol(user: Any, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
     def action(head: Any) -> ledger.Outcome:
         protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
-        protocol.drug_class = drug_class(settings["compound"])
+        protocol.drug_class = class_of(settings["compound"])
         entry = ledger.append(
             head,
             kind=Kind.PROTOCOL,
@@ -157,7 +252,7 @@ def change_protocol(
         )
         current.name = settings["name"]
         current.compound = compound_key(settings["compound"])
-        current.drug_class = drug_class(settings["compound"])
+        current.drug_class = class_of(settings["compound"])
         current.settings = hashchain.canonical_text(settings)
         current.version_seq = entry.seq
         current.stopped = stop
