@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "shotlee.guides",
     "shotlee.protocols",
     "shotlee.doses",
+    "shotlee.reports",
     "shotlee.api",
 ]
 

@@ -28,6 +28,8 @@ KNOWN_ROUTES = {
     "doses/history/",
     "doses/history/verify/",
     "doses/entries/<uuid:uid>/correct/",
+    "doses/backfill/<uuid:uid>/",
+    "calendar/<str:token>.ics",
     "api/v1/",
     "api/v1/openapi.json",
     "api/v1/docs",
@@ -89,6 +91,8 @@ def web_attempts(world):
         ("post", f"/doses/entries/{d}/correct/", {"action": "void", "reason": "bob was here"}),
         ("get", f"/doses/log/?protocol={p}", None),
         ("post", "/doses/log/", {"protocol": p, "amount": "0.25", "unit": "mg"}),
+        ("get", f"/doses/backfill/{p}/", None),
+        ("post", f"/doses/backfill/{p}/", {"row": ["x"], "include-x": "1"}),
     ]
 
 

@@ -48,3 +48,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.digest[:8]} of {self.user_id}"
+
+
+class CalendarToken(models.Model):
+    """The secret in a person's private calendar-feed URL; only its SHA-256 is stored, and it can be rotated."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"calendar token of {self.user_id}"

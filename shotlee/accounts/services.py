@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from shotlee.accounts.models import ApiToken, Profile, token_digest, valid_timezone
+from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
 from shotlee.ledger.services import create_head
 
 USERNAME_MAX = 150
@@ -64,3 +64,15 @@ def user_for_token(raw: str) -> Any:
     if token is None or not token.user.is_active:
         return None
     return token.user
+
+
+def rotate_calendar_token(user: Any) -> str:
+    """A new secret for the calendar feed; the old URL stops working at once."""
+    raw = secrets.token_urlsafe(32)
+    CalendarToken.objects.update_or_create(user=user, defaults={"digest": token_digest(raw)})
+    return raw
+
+
+def user_for_calendar(raw: str) -> Any:
+    token = CalendarToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+    return token.user if token is not None and token.user.is_active else None

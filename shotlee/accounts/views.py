@@ -5,10 +5,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from shotlee.accounts.models import Profile, valid_timezone
-from shotlee.accounts.services import RegistrationError, register_user
+from shotlee.accounts.models import CalendarToken, Profile, valid_timezone
+from shotlee.accounts.services import RegistrationError, register_user, rotate_calendar_token
 from shotlee.doses.services import protocol_status
 from shotlee.ledger.models import LedgerHead
 from shotlee.protocols.models import Protocol
@@ -57,6 +58,14 @@ def signup(request: HttpRequest) -> HttpResponse:
 def account_settings(request: HttpRequest) -> HttpResponse:
     profile = Profile.objects.get_or_create(user=request.user)[0]
     error = ""
+    calendar = CalendarToken.objects.filter(user=request.user).first()
+    new_calendar_url = ""
+    if request.method == "POST" and request.POST.get("calendar") == "rotate":
+        token = rotate_calendar_token(request.user)
+        new_calendar_url = request.build_absolute_uri(reverse("reports:calendar", args=[token]))
+        calendar = CalendarToken.objects.get(user=request.user)
+        context = {"profile": profile, "calendar": calendar, "new_calendar_url": new_calendar_url}
+        return render(request, "accounts/settings.html", context)
     if request.method == "POST":
         tz = request.POST.get("timezone", "")
         if valid_timezone(tz):
@@ -64,4 +73,4 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             profile.save(update_fields=["timezone"])
             return redirect("accounts:settings")
         error = f"Unknown time zone {tz!r}; use a name like Europe/London."
-    return render(request, "accounts/settings.html", {"profile": profile, "error": error})
+    return render(request, "accounts/settings.html", {"profile": profile, "error": error, "calendar": calendar})

@@ -8,4 +8,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("history/verify/", views.verify_chain, name="verify"),
     path("entries/<uuid:uid>/correct/", views.correct, name="correct"),
+    path("backfill/<uuid:uid>/", views.backfill, name="backfill"),
 ]

@@ -140,6 +140,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "older": older,
             "tz": tz,
             "recorded": request.GET.get("recorded") == "1",
+            "backfilled": request.GET.get("backfilled", ""),
             "Kind": Kind,
         },
     )
@@ -218,3 +219,90 @@ def correct(request: HttpRequest, uid: UUID) -> HttpResponse:
     }
     status = 409 if warnings else (422 if errors else 200)
     return render(request, "doses/entry_correct.html", context, status=status)
+
+
+BACKFILL_ROWS = 30
+
+
+def _planned_rows(user: Any, protocol: Protocol, tz: Any) -> list[dict[str, str]]:
+    """Suggested past doses from the start date to now, by the schedule: a starting point the person edits."""
+    from datetime import date
+
+    from shotlee.lib import schedule
+
+    current = protocol.current
+    plan = current.plan()
+    starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
+    now = timezone.now()
+    times = schedule.upcoming(plan, starts_at, now, tz, limit=500) if plan is not None else [starts_at]
+    times = [t for t in times if t <= now][-BACKFILL_ROWS:]
+    sites = current.sites
+    rows = []
+    for i, at in enumerate(times):
+        dose = current.dose
+        if plan is not None and plan.ladder:
+            dose = plan.ladder[schedule.ladder_step(plan, times[0], at)].dose
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "include": "",
+                "occurred_at": to_local_input(at, tz),
+                "amount": str(dose),
+                "site": sites[i % len(sites)] if sites else "",
+            }
+        )
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
+    """Add past doses in one form (opt-in): each ticked row is an ordinary ledger record with its real time."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user).active(), uid=uid)
+    tz = _profile(request).tz
+    if request.method == "GET":
+        rows = _planned_rows(request.user, protocol, tz)
+        return render(request, "doses/backfill.html", {"protocol": protocol, "rows": rows, "sites": protocol.current.sites})
+    ids = request.POST.getlist("row")[: BACKFILL_ROWS * 2]
+    rows = []
+    for row_id in ids:
+        rows.append(
+            {
+                "id": row_id,
+                "include": request.POST.get(f"include-{row_id}", ""),
+                "occurred_at": request.POST.get(f"occurred_at-{row_id}", "").strip(),
+                "amount": request.POST.get(f"amount-{row_id}", "").strip(),
+                "site": request.POST.get(f"site-{row_id}", "").strip(),
+                "acknowledge": request.POST.getlist(f"acknowledge-{row_id}"),
+            }
+        )
+    pending = []
+    recorded = 0
+
+    def when(row: dict[str, Any]) -> str:
+        return row["occurred_at"]
+
+    for row in sorted((r for r in rows if r["include"]), key=when):
+        try:
+            row_uid = uuid.UUID(row["id"])
+            occurred_at = parse_local(row["occurred_at"], tz)
+            dose = build_dose(
+                {"amount": row["amount"], "site": row["site"], "occurred_at": occurred_at, "acknowledge": row["acknowledge"], "client_entry_id": row_uid},
+                protocol=protocol,
+                defaults={},
+            )
+            record_dose(request.user, dose, tz=tz)
+        except ValueError as exc:  # InvalidInput is a ValueError; so is a bad time or id
+            row["error"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) if isinstance(exc, InvalidInput) else str(exc)
+            pending.append(row)
+        except DoseConflict as exc:
+            row["warnings"] = [{**w.as_dict(), "label": rules.LABELS[w.code]} for w in exc.warnings]
+            pending.append(row)
+        except LedgerBusy:
+            row["error"] = "The server was busy; press the button again."
+            pending.append(row)
+        else:
+            recorded += 1
+    if not pending:
+        return redirect(reverse("doses:history") + f"?backfilled={recorded}")
+    context = {"protocol": protocol, "rows": pending, "sites": protocol.current.sites, "recorded": recorded, "retry": True}
+    return render(request, "doses/backfill.html", context, status=409)

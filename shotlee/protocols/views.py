@@ -152,6 +152,7 @@ def protocol_detail(request: HttpRequest, uid: UUID) -> HttpResponse:
             "current": protocol.current,
             "versions": versions,
             "status": protocol_status(request.user, protocol, profile.tz),
+            "started_in_past": protocol.current.starts_on < timezone.now().astimezone(profile.tz).date().isoformat(),
         },
     )
 
