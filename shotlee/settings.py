@@ -126,6 +126,8 @@ INSTALLED_APPS = [
     "shotlee.guides",
     "shotlee.protocols",
     "shotlee.doses",
+    "shotlee.symptoms",
+    "shotlee.metrics",
     "shotlee.reports",
     "shotlee.api",
 ]

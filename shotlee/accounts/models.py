@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zoneinfo
 from typing import Any
 
@@ -19,9 +20,18 @@ def valid_timezone(name: str) -> bool:
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     timezone = models.CharField(max_length=64, default="UTC")
+    units = models.TextField(default="{}")  # preferred display unit per metric type, JSON
 
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
+
+    @property
+    def preferred_units(self) -> dict[str, str]:
+        try:
+            value = json.loads(self.units)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -14,9 +14,11 @@ from shotlee.accounts.models import Profile
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
-from shotlee.ledger.models import Entry
+from shotlee.ledger.models import Entry, Kind
 from shotlee.lib.errors import InvalidInput
+from shotlee.metrics.services import correct_metric
 from shotlee.protocols.models import Protocol
+from shotlee.symptoms.services import correct_side_effect
 
 router = Router(tags=["doses"])
 
@@ -50,6 +52,15 @@ class CorrectionIn(Schema):
     occurred_at: datetime | None = None
     note: str | None = Field(None, max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)
+    # side effects
+    symptom: str | None = Field(None, max_length=80)
+    severity: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    # metrics
+    value: Number | None = None
+    value2: Number | None = None
+    measured_at: datetime | None = None
 
 
 class DoseFilters(Schema):
@@ -115,7 +126,12 @@ def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionI
     user = request.auth
     target = get_object_or_404(Entry.objects.for_user(user), uid=entry_id)
     replacement = None
-    if payload.action == "correct":
+    changes = {k: v for k, v in payload.model_dump(exclude={"action", "reason", "acknowledge"}).items() if v is not None}
+    if payload.action == "correct" and target.kind == Kind.SIDE_EFFECT:
+        return respond(correct_side_effect(user, entry_id, changes, payload.reason.strip(), **idempotency(request)))
+    if payload.action == "correct" and target.kind == Kind.METRIC:
+        return respond(correct_metric(user, entry_id, changes, payload.reason.strip(), **idempotency(request)))
+    if payload.action == "correct" and target.kind == Kind.DOSE:
         protocol = Protocol.objects.for_user(user).filter(uid=target.subject).first() if target.subject else None
         data = target.data
         defaults = {

@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 
-from shotlee.api import auth, doses, guides, ledger, protocols
+from shotlee.api import auth, doses, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
 from shotlee.doses.services import CorrectionRefused, DoseConflict
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
@@ -25,6 +25,9 @@ api.add_router("/guides", guides.router)
 api.add_router("/protocols", protocols.router)
 api.add_router("/doses", doses.router)
 api.add_router("/entries", doses.entries_router)
+api.add_router("/side-effects", health.side_effects_router)
+api.add_router("/metrics", health.metrics_router)
+api.add_router("/metric-types", health.types_router)
 api.add_router("/ledger", ledger.router)
 
 

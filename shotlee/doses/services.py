@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.services import CorrectionRefused
 from shotlee.lib import hashchain, rules, schedule
 from shotlee.lib.classes import compound_key
 from shotlee.lib.units import Unit, convert_micro, from_micro, to_micro
@@ -27,10 +28,6 @@ class DoseConflict(Exception):
     def __init__(self, warnings: list[rules.Warning]):
         super().__init__([w.code for w in warnings])
         self.warnings = warnings
-
-
-class CorrectionRefused(Exception):
-    """The target cannot be corrected (already corrected or voided, or not a dose)."""
 
 
 @dataclass
@@ -152,25 +149,11 @@ def correct_entry(
     """Void a dose ("entered in error") or supersede it with corrected values; the original stays."""
 
     def run(head: Any) -> ledger.Outcome:
-        target = Entry.objects.for_user(user).filter(uid=target_uid).first()
-        if target is None:
-            raise Entry.DoesNotExist
-        if target.kind != Kind.DOSE:
-            raise CorrectionRefused("only doses can be corrected")
-        later = Entry.objects.for_user(user).filter(target_seq=target.seq).first()
-        if later is not None:
-            raise CorrectionRefused(f"entry #{target.seq} was already corrected by #{later.seq}; correct that one instead")
+        target = ledger.correctable(user, target_uid)
         if action == "void":
-            entry = ledger.append(
-                head,
-                kind=Kind.VOID,
-                occurred_at=timezone.now(),
-                subject=target.subject,
-                compound=target.compound,
-                target_seq=target.seq,
-                data={"reason": reason},
-            )
-            return ledger.Outcome(201, entry_body(entry))
+            return ledger.Outcome(201, entry_body(ledger.void(head, target, reason)))
+        if target.kind != Kind.DOSE:
+            raise CorrectionRefused(f"entry #{target.seq} is not a dose")
         assert replacement is not None
         warnings, version_seq = evaluate(user, replacement, tz=tz, exclude_seq=target.seq)
         if {w.code for w in warnings} - replacement.acknowledge:
@@ -208,6 +191,8 @@ def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str,
                 "reason": data.get("reason", ""),
             }
         )
+    elif entry.kind in (Kind.SIDE_EFFECT, Kind.METRIC):
+        body.update({"protocol": str(entry.subject) if entry.subject else None, **data})
     elif entry.kind == Kind.VOID:
         body["reason"] = data.get("reason", "")
     elif entry.kind == Kind.PROTOCOL:
@@ -217,7 +202,7 @@ def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str,
     if superseded_by is not None:
         body["status"] = "entered-in-error" if superseded_by.kind == Kind.VOID else "corrected"
         body["superseded_by_seq"] = superseded_by.seq
-    elif entry.kind == Kind.DOSE:
+    elif entry.kind in (Kind.DOSE, Kind.SIDE_EFFECT, Kind.METRIC):
         body["status"] = "effective"
     return body
 

@@ -62,6 +62,8 @@ class AppendOnlyModel(models.Model):
 class Kind(models.TextChoices):
     PROTOCOL = "protocol", "Protocol version"
     DOSE = "dose", "Dose"
+    SIDE_EFFECT = "side_effect", "Side effect"
+    METRIC = "metric", "Health metric"
     VOID = "void", "Entered in error"
 
 
@@ -106,7 +108,7 @@ class Entry(AppendOnlyModel):
     subject = models.UUIDField(null=True, blank=True)  # the protocol a dose or version belongs to
     compound = models.CharField(max_length=120, blank=True, default="")
     amount_micro = models.BigIntegerField(null=True, blank=True)
-    unit = models.CharField(max_length=8, blank=True, default="")
+    unit = models.CharField(max_length=20, blank=True, default="")
     target_seq = models.BigIntegerField(null=True, blank=True)  # the entry a void or correction replaces
     # Everything else about the record, as canonical JSON.
     payload = models.TextField(default="{}")

@@ -140,3 +140,36 @@ def write(
                 raise LedgerBusy() from exc
         time.sleep(0.01 * (attempt + 1))
     raise LedgerBusy()
+
+
+CORRECTABLE = ("dose", "side_effect", "metric")
+
+
+class CorrectionRefused(Exception):
+    """The target cannot be corrected (already corrected or voided, or not a correctable record)."""
+
+
+def correctable(user: Any, target_uid: uuid.UUID) -> Entry:
+    """The user's entry that a void or correction may target; DoesNotExist (a 404) for anything else's."""
+    target = Entry.objects.for_user(user).filter(uid=target_uid).first()
+    if target is None:
+        raise Entry.DoesNotExist
+    if target.kind not in CORRECTABLE:
+        raise CorrectionRefused(f"entry #{target.seq} ({target.get_kind_display().lower()}) cannot be corrected")
+    later = Entry.objects.for_user(user).filter(target_seq=target.seq).first()
+    if later is not None:
+        raise CorrectionRefused(f"entry #{target.seq} was already corrected by #{later.seq}; correct that one instead")
+    return target
+
+
+def void(head: LedgerHead, target: Entry, reason: str) -> Entry:
+    """"Entered in error": a record that takes the target out of the effective view; the target stays."""
+    return append(
+        head,
+        kind="void",
+        occurred_at=timezone.now(),
+        subject=target.subject,
+        compound=target.compound,
+        target_seq=target.seq,
+        data={"reason": reason},
+    )

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class MetricTypeQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> MetricTypeQuerySet:
+        return self.filter(user=user)
+
+
+class MetricType(models.Model):
+    """A metric a person defines for themselves (name, unit, optional plausible range)."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="metric_types")
+    name = models.CharField(max_length=60)
+    unit = models.CharField(max_length=20)
+    min_value = models.CharField(max_length=40, blank=True, default="")
+    max_value = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MetricTypeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="metric_type_user_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})"
+
+    @property
+    def key(self) -> str:
+        return f"custom:{self.uid}"
