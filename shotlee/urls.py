@@ -10,6 +10,8 @@ urlpatterns = [
     path("guides/", include("shotlee.guides.urls")),
     path("protocols/", include("shotlee.protocols.urls")),
     path("doses/", include("shotlee.doses.urls")),
+    path("side-effects/", include("shotlee.symptoms.urls")),
+    path("metrics/", include("shotlee.metrics.urls")),
     path("calendar/", include("shotlee.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

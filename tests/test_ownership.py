@@ -29,6 +29,12 @@ KNOWN_ROUTES = {
     "doses/history/verify/",
     "doses/entries/<uuid:uid>/correct/",
     "doses/backfill/<uuid:uid>/",
+    "doses/records/<uuid:uid>/correct/",
+    "side-effects/",
+    "side-effects/log/",
+    "metrics/",
+    "metrics/log/",
+    "metrics/types/",
     "calendar/<str:token>.ics",
     "api/v1/",
     "api/v1/openapi.json",
@@ -43,6 +49,10 @@ KNOWN_ROUTES = {
     "api/v1/entries/<entry_id>/corrections",
     "api/v1/ledger",
     "api/v1/ledger/verify",
+    "api/v1/side-effects",
+    "api/v1/metrics",
+    "api/v1/metric-types",
+    "api/v1/metric-types/<type_id>",
 }
 
 
@@ -67,7 +77,17 @@ def alice_world(alice, alice_api):
     at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     dose = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "note": "ALICE-CANARY note"})
     assert dose.status_code == 201
-    return {"protocol": protocol["id"], "dose": dose.json()["id"]}
+    effect = alice_api.post("/api/v1/side-effects", {"symptom": "ALICE-CANARY symptom", "severity": 2, "protocol": protocol["id"]})
+    reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY reading"})
+    kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
+    assert effect.status_code == reading.status_code == kind.status_code == 201
+    return {
+        "protocol": protocol["id"],
+        "dose": dose.json()["id"],
+        "effect": effect.json()["id"],
+        "reading": reading.json()["id"],
+        "type": kind.json()["id"],
+    }
 
 
 def api_attempts(world):
@@ -78,6 +98,14 @@ def api_attempts(world):
         ("post", f"/api/v1/entries/{d}/corrections", {"action": "void", "reason": "bob was here"}),
         ("post", f"/api/v1/entries/{p}/corrections", {"action": "void", "reason": "bob was here"}),
         ("post", "/api/v1/doses", {"protocol": p, "amount": "0.25"}),
+        ("post", f"/api/v1/entries/{world['effect']}/corrections", {"action": "void", "reason": "bob"}),
+        ("post", f"/api/v1/entries/{world['reading']}/corrections", {"action": "correct", "reason": "bob", "value": 1}),
+        ("post", "/api/v1/side-effects", {"symptom": "x", "severity": 1, "protocol": p}),
+        ("post", "/api/v1/side-effects", {"symptom": "x", "severity": 1, "dose": d}),
+        ("post", "/api/v1/metrics", {"type": f"custom:{world['type']}", "value": 1}),
+        ("post", "/api/v1/metrics", {"type": "weight", "value": 70, "protocol": p}),
+        ("get", f"/api/v1/metric-types/{world['type']}", None),
+        ("get", f"/api/v1/side-effects?protocol={p}", None),
     ]
 
 
@@ -93,6 +121,10 @@ def web_attempts(world):
         ("post", "/doses/log/", {"protocol": p, "amount": "0.25", "unit": "mg"}),
         ("get", f"/doses/backfill/{p}/", None),
         ("post", f"/doses/backfill/{p}/", {"row": ["x"], "include-x": "1"}),
+        ("get", f"/doses/records/{world['effect']}/correct/", None),
+        ("post", f"/doses/records/{world['reading']}/correct/", {"action": "void", "reason": "bob"}),
+        ("get", f"/side-effects/log/?protocol={p}", None),
+        ("get", f"/metrics/log/?type=custom:{world['type']}", None),
     ]
 
 
@@ -105,7 +137,9 @@ def test_bob_gets_404_on_every_api_url_holding_alice_s_ids(alice_world, bob_api)
     for method, path, body in api_attempts(alice_world):
         response = getattr(bob_api, method)(path, body) if body is not None else getattr(bob_api, method)(path)
         assert response.status_code == 404, (method, path, response.status_code)
-        missing = path.replace(alice_world["protocol"], MISSING).replace(alice_world["dose"], MISSING)
+        missing = path
+        for value in alice_world.values():
+            missing = missing.replace(value, MISSING)
         if missing != path:
             same = getattr(bob_api, method)(missing, body) if body is not None else getattr(bob_api, method)(missing)
             assert same.status_code == 404 and same.content == response.content, path
@@ -128,14 +162,14 @@ def test_bob_gets_404_on_every_page_holding_alice_s_ids(alice_world, bob):
 
 
 def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
-    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/doses?include=corrections", "/api/v1/ledger"]:
+    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/doses?include=corrections", "/api/v1/ledger", "/api/v1/side-effects", "/api/v1/metrics", "/api/v1/metric-types"]:
         response = bob_api.get(path)
         assert response.status_code == 200
         assert b"ALICE-CANARY" not in response.content and alice_world["protocol"].encode() not in response.content
     assert bob_api.get("/api/v1/ledger").json()["items"] == []
     client = Client()
     client.force_login(bob)
-    for path in ["/", "/protocols/", "/doses/history/", "/doses/log/"]:
+    for path in ["/", "/protocols/", "/doses/history/", "/doses/log/", "/side-effects/", "/metrics/", "/metrics/types/", "/side-effects/log/", "/metrics/log/"]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"ALICE-CANARY" not in response.content

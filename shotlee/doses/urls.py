@@ -9,4 +9,5 @@ urlpatterns = [
     path("history/verify/", views.verify_chain, name="verify"),
     path("entries/<uuid:uid>/correct/", views.correct, name="correct"),
     path("backfill/<uuid:uid>/", views.backfill, name="backfill"),
+    path("records/<uuid:uid>/correct/", views.correct_record, name="correct_record"),
 ]

@@ -306,3 +306,65 @@ def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
         return redirect(reverse("doses:history") + f"?backfilled={recorded}")
     context = {"protocol": protocol, "rows": pending, "sites": protocol.current.sites, "recorded": recorded, "retry": True}
     return render(request, "doses/backfill.html", context, status=409)
+
+
+@require_http_methods(["GET", "POST"])
+def correct_record(request: HttpRequest, uid: UUID) -> HttpResponse:
+    """Void or correct a side effect or a metric reading; the original stays, struck through in the history."""
+    from shotlee.ledger.services import CorrectionRefused as Refused
+    from shotlee.ledger.services import void, write
+    from shotlee.metrics.services import correct_metric
+    from shotlee.symptoms.services import correct_side_effect
+
+    target = get_object_or_404(Entry.objects.for_user(request.user).filter(kind__in=[Kind.SIDE_EFFECT, Kind.METRIC]), uid=uid)
+    tz = _profile(request).tz
+    data = target.data
+    values = {"action": "correct" if target.kind == Kind.SIDE_EFFECT and not data.get("ended_at") else "void", "reason": ""}
+    if target.kind == Kind.SIDE_EFFECT:
+        values.update({"ended_at": "", "severity": str(data["severity"])})
+    else:
+        values.update({"value": data["entered"]["value"], "value2": data["entered"].get("value2", ""), "unit": data["entered"]["unit"]})
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "").strip() for key in values}
+        if not values["reason"]:
+            errors["reason"] = "Say why, so the record explains itself later."
+        changes: dict[str, Any] = {}
+        if target.kind == Kind.SIDE_EFFECT:
+            try:
+                changes["ended_at"] = parse_local(values["ended_at"], tz) if values["ended_at"] else None
+            except ValueError as exc:
+                errors["ended_at"] = str(exc)
+            changes["severity"] = values["severity"] or None
+        else:
+            changes = {"value": values["value"], "value2": values["value2"] or None, "unit": values["unit"]}
+        if not errors:
+            try:
+                if values["action"] == "void":
+                    write(request.user, lambda head: _void_outcome(void(head, _fresh(request.user, uid), values["reason"])))
+                elif target.kind == Kind.SIDE_EFFECT:
+                    correct_side_effect(request.user, uid, changes, values["reason"])
+                else:
+                    correct_metric(request.user, uid, changes, values["reason"])
+            except InvalidInput as exc:
+                errors = exc.errors
+            except Refused as exc:
+                errors = {"__all__": str(exc)}
+            except LedgerBusy:
+                errors = {"__all__": "The server is busy; nothing was recorded. Please press the button again."}
+            else:
+                return redirect("symptoms:list" if target.kind == Kind.SIDE_EFFECT else "metrics:list")
+    context = {"target": target, "data": data, "values": values, "errors": errors}
+    return render(request, "doses/record_correct.html", context, status=422 if errors else 200)
+
+
+def _fresh(user: Any, uid: UUID) -> Entry:
+    from shotlee.ledger.services import correctable
+
+    return correctable(user, uid)
+
+
+def _void_outcome(entry: Entry) -> Any:
+    from shotlee.ledger.services import Outcome
+
+    return Outcome(201, {"seq": entry.seq})

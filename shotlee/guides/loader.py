@@ -11,7 +11,7 @@ import yaml
 from django.db import transaction
 
 from shotlee.guides.models import Guide, GuideVersion
-from shotlee.guides.render import render_guide
+from shotlee.guides.render import CITATION, render_guide
 from shotlee.guides.schema import GuideFileError, validate
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -55,7 +55,7 @@ def load_guides(directory: Path = CONTENT_DIR) -> LoadReport:
                 continue
             values = {
                 "title": data["title"],
-                "summary": data["summary"],
+                "summary": CITATION.sub("", data["summary"]).replace("  ", " ").strip(),  # plain, for lists
                 "status": data["status"],
                 "drug_class": data["drug_class"],
                 "route": data["route"],

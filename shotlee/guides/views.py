@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 
 from shotlee.guides import schema
 from shotlee.guides.models import Guide
+from shotlee.lib.schedule import Schedule
 
 
 @login_not_required
@@ -44,7 +45,11 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     numbers = rendered["numbers"]
     sources = {s["key"]: s for s in data["sources"]}
     regimens = [
-        {**r, "cited": [{"n": numbers[k], **sources[k]} for k in r["sources"]]}
+        {
+            **r,
+            "cited": [{"n": numbers[k], **sources[k]} for k in r["sources"]],
+            "schedule_text": Schedule.from_dict(r["schedule"]).describe(),
+        }
         for r in data["regimens"]
     ]
     return render(

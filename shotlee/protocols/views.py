@@ -152,6 +152,7 @@ def protocol_detail(request: HttpRequest, uid: UUID) -> HttpResponse:
             "current": protocol.current,
             "versions": versions,
             "status": protocol_status(request.user, protocol, profile.tz),
+            "monitor": _monitor(protocol),
             "started_in_past": protocol.current.starts_on < timezone.now().astimezone(profile.tz).date().isoformat(),
         },
     )
@@ -182,3 +183,19 @@ def protocol_edit(request: HttpRequest, uid: UUID) -> HttpResponse:
         values, errors, title=f"Change {protocol.name}", submit="Save as a new version", protocol=protocol
     )
     return render(request, "protocols/protocol_form.html", context, status=422 if errors else 200)
+
+
+def _monitor(protocol: Protocol) -> list[dict[str, str]]:
+    """The guide's metrics to monitor, as one-tap entries where a built-in type matches."""
+    from shotlee.lib.metrics import ALIASES, BUILT_IN
+
+    guide = Guide.objects.filter(slug=protocol.current.guide).first() if protocol.current.guide else None
+    if guide is None:
+        return []
+    items = []
+    for name in guide.data["metrics"]:
+        key = ALIASES.get(name.casefold().strip())
+        if key is None:
+            key = next((k for alias, k in ALIASES.items() if alias in name.casefold()), None)
+        items.append({"name": name, "key": key or "", "type_name": BUILT_IN[key].name if key else ""})
+    return items

@@ -19,3 +19,7 @@ document.addEventListener("change", function (event) {
   var select = event.target.closest && event.target.closest("[data-reload-on-change]");
   if (select) window.location.search = "?protocol=" + encodeURIComponent(select.value);
 });
+document.addEventListener("change", function (event) {
+  var select = event.target.closest && event.target.closest("[data-submit-on-change]");
+  if (select && select.form) select.form.submit();
+});
