@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import yaml
 from django.db import transaction
 
 from shotlee.guides.models import Guide, GuideVersion
-from shotlee.guides.render import CITATION, render_guide
+from shotlee.guides.render import render_guide
 from shotlee.guides.schema import GuideFileError, validate
 
+CITATION_WITH_SPACE = re.compile(r"\s*\[S:[a-z0-9-]+\]")
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 
 
@@ -55,7 +57,7 @@ def load_guides(directory: Path = CONTENT_DIR) -> LoadReport:
                 continue
             values = {
                 "title": data["title"],
-                "summary": CITATION.sub("", data["summary"]).replace("  ", " ").strip(),  # plain, for lists
+                "summary": CITATION_WITH_SPACE.sub("", data["summary"]).strip(),  # plain, for lists
                 "status": data["status"],
                 "drug_class": data["drug_class"],
                 "route": data["route"],

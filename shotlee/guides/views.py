@@ -52,8 +52,17 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
         }
         for r in data["regimens"]
     ]
-    return render(
-        request,
-        "guides/guide_detail.html",
-        {"guide": guide, "data": data, "html": rendered, "regimens": regimens, "sources": data["sources"]},
-    )
+    context = {"guide": guide, "data": data, "html": rendered, "regimens": regimens, "sources": data["sources"]}
+    if data.get("pk"):
+        context["half_life"] = _duration(data["pk"]["half_life_hours"])
+        context["pk_source_n"] = numbers[data["pk"]["source"]]
+    return render(request, "guides/guide_detail.html", context)
+
+
+def _duration(hours: float) -> str:
+    """840 -> "5 weeks (840 h)"; 6 -> "6 hours"."""
+    if hours < 48:
+        return f"{hours:g} hours"
+    if hours < 24 * 14:
+        return f"{hours / 24:.3g} days ({hours:g} h)"
+    return f"{hours / 168:.3g} weeks ({hours:g} h)"

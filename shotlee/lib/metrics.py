@@ -45,6 +45,7 @@ class MetricSpec:
     decimals: int = 1
     lab: bool = False
     pair: bool = False  # blood pressure: systolic/diastolic as one reading
+    unit_decimals: dict[str, int] = field(default_factory=dict)  # display precision of the other units
 
     def all_units(self) -> list[str]:
         return [self.unit, *self.units]
@@ -65,22 +66,25 @@ BUILT_IN: dict[str, MetricSpec] = {
         MetricSpec("waist", "Waist", "cm", (D(30), D(250)), (D(50), D(160)), {"in": Conversion(D("2.54"))}),
         MetricSpec("blood_pressure", "Blood pressure", "mmHg", (D(30), D(300)), (D(70), D(180)), decimals=0, pair=True),
         MetricSpec("resting_hr", "Resting heart rate", "bpm", (D(20), D(250)), (D(40), D(110)), decimals=0),
-        MetricSpec("glucose", "Glucose", "mmol/L", (D("0.5"), D(50)), (D("3.5"), D(15)), {"mg/dL": _per("18.016")}, decimals=1),
-        MetricSpec("testosterone_total", "Total testosterone", "nmol/L", (D("0.05"), D(200)), (D(5), D(45)), {"ng/dL": _per("28.842")}, 2, lab=True),
+        MetricSpec("glucose", "Glucose", "mmol/L", (D("0.5"), D(50)), (D("3.5"), D(15)), {"mg/dL": _per("18.016")}, 1, unit_decimals={"mg/dL": 0}),
+        MetricSpec("testosterone_total", "Total testosterone", "nmol/L", (D("0.05"), D(200)), (D(5), D(45)), {"ng/dL": _per("28.842")}, 2, lab=True, unit_decimals={"ng/dL": 0}),
         MetricSpec("testosterone_free", "Free testosterone", "pmol/L", (D("0.5"), D(5000)), (D(100), D(900)), {"pg/mL": Conversion(D("3.4673"))}, 1, lab=True),
         MetricSpec("estradiol", "Estradiol", "pmol/L", (D("1"), D(20000)), (D(20), D(250)), {"pg/mL": Conversion(D("3.6713"))}, 0, lab=True),
-        MetricSpec("dht", "DHT", "nmol/L", (D("0.005"), D(50)), (D("0.3"), D("3.5")), {"ng/dL": _per("29.044")}, 2, lab=True),
+        MetricSpec("dht", "DHT", "nmol/L", (D("0.005"), D(50)), (D("0.3"), D("3.5")), {"ng/dL": _per("29.044")}, 2, lab=True, unit_decimals={"ng/dL": 1}),
         MetricSpec("psa", "PSA", "ng/mL", (D("0.001"), D(10000)), (D(0), D(4)), decimals=2, lab=True),
         MetricSpec("hematocrit", "Hematocrit", "%", (D(10), D(80)), (D(35), D(54)), lab=True),
-        MetricSpec("hba1c", "HbA1c", "%", (D(3), D(20)), (D(4), D(10)), {"mmol/mol": Conversion(D(1), D("2.15"), D("10.929"))}, 1, lab=True),
+        MetricSpec("hba1c", "HbA1c", "%", (D(3), D(20)), (D(4), D(10)), {"mmol/mol": Conversion(D(1), D("2.15"), D("10.929"))}, 1, lab=True, unit_decimals={"mmol/mol": 0}),
         MetricSpec("alt", "ALT", "U/L", (D(1), D(10000)), (D(5), D(60)), decimals=0, lab=True),
         MetricSpec("ast", "AST", "U/L", (D(1), D(10000)), (D(5), D(60)), decimals=0, lab=True),
-        MetricSpec("cholesterol_total", "Total cholesterol", "mmol/L", (D("0.5"), D(30)), (D(2), D(8)), {"mg/dL": _per("38.665")}, 2, lab=True),
-        MetricSpec("ldl", "LDL cholesterol", "mmol/L", (D("0.1"), D(25)), (D(1), D(6)), {"mg/dL": _per("38.665")}, 2, lab=True),
-        MetricSpec("hdl", "HDL cholesterol", "mmol/L", (D("0.1"), D(10)), (D("0.7"), D("2.5")), {"mg/dL": _per("38.665")}, 2, lab=True),
-        MetricSpec("triglycerides", "Triglycerides", "mmol/L", (D("0.1"), D(60)), (D("0.4"), D(5)), {"mg/dL": _per("88.57")}, 2, lab=True),
+        MetricSpec("cholesterol_total", "Total cholesterol", "mmol/L", (D("0.5"), D(30)), (D(2), D(8)), {"mg/dL": _per("38.665")}, 2, lab=True, unit_decimals={"mg/dL": 0}),
+        MetricSpec("ldl", "LDL cholesterol", "mmol/L", (D("0.1"), D(25)), (D(1), D(6)), {"mg/dL": _per("38.665")}, 2, lab=True, unit_decimals={"mg/dL": 0}),
+        MetricSpec("hdl", "HDL cholesterol", "mmol/L", (D("0.1"), D(10)), (D("0.7"), D("2.5")), {"mg/dL": _per("38.665")}, 2, lab=True, unit_decimals={"mg/dL": 0}),
+        MetricSpec("triglycerides", "Triglycerides", "mmol/L", (D("0.1"), D(60)), (D("0.4"), D(5)), {"mg/dL": _per("88.57")}, 2, lab=True, unit_decimals={"mg/dL": 0}),
     ]
 }
+
+# The lower number of a blood-pressure reading has its own ranges.
+DIASTOLIC = MetricSpec("blood_pressure", "Diastolic pressure", "mmHg", (D(20), D(200)), (D(50), D(100)), decimals=0)
 
 # Guide "metrics to monitor" names that mean a built-in type.
 ALIASES = {
@@ -146,20 +150,34 @@ def from_canonical(spec: MetricSpec, value: Decimal, unit: str) -> Decimal:
     return spec.units[unit].from_canonical(value)
 
 
-def check_range(spec: MetricSpec, canonical: Decimal, label: str = "") -> str:
-    """Refuse an impossible value (MetricError); return a warning for an unusual one, or ""."""
+def check_range(spec: MetricSpec, canonical: Decimal, label: str = "", unit: str = "") -> str:
+    """Refuse an impossible value (MetricError); return a warning for an unusual one, or "".
+
+    The message speaks in the unit the person typed.
+    """
     name = label or spec.name
+    unit = unit if unit in spec.all_units() else spec.unit
+
+    def shown(value: Decimal) -> str:
+        return display(from_canonical(spec, value, unit), spec, unit)
+
+    def bound(value: Decimal) -> str:
+        text = shown(value)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
     low, high = spec.hard
     if canonical < low or canonical > high:
         raise MetricError(
-            f"{name} of {display(canonical, spec)} {spec.unit} is not possible; readings are between {low} and {high} {spec.unit}"
+            f"{name} of {shown(canonical)} {unit} is not possible; readings are between {bound(low)} and {bound(high)} {unit}"
         )
     t_low, t_high = spec.typical
     if canonical < t_low or canonical > t_high:
-        return f"{name} of {display(canonical, spec)} {spec.unit} is unusual (typical {t_low}–{t_high} {spec.unit}); please double-check it."
+        return f"{name} of {shown(canonical)} {unit} is unusual (typical {bound(t_low)}–{bound(t_high)} {unit}); please double-check it."
     return ""
 
 
-def display(value: Decimal, spec: MetricSpec) -> str:
-    quantum = D(1).scaleb(-spec.decimals)
+def display(value: Decimal, spec: MetricSpec, unit: str = "") -> str:
+    """Rounded for reading: each unit has its own precision (650 ng/dL, 22.54 nmol/L)."""
+    places = spec.unit_decimals.get(unit, spec.decimals) if unit and unit != spec.unit else spec.decimals
+    quantum = D(1).scaleb(-places)
     return f"{value.quantize(quantum):f}"

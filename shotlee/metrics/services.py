@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shotlee.doses.services import entry_body, last_dose
+from shotlee.doses.services import entry_body
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
@@ -85,14 +85,14 @@ def build_reading(user: Any, values: dict[str, Any], defaults: dict[str, Any] | 
         if value is not None:
             try:
                 value = lib.to_canonical(kind, value, unit)
-                warning = lib.check_range(kind, value, "Systolic pressure" if kind.pair else "")
+                warning = lib.check_range(kind, value, "Systolic pressure" if kind.pair else "", unit)
                 warnings += [warning] if warning else []
             except lib.MetricError as exc:
                 errors["unit" if "measured in" in str(exc) else "value"] = str(exc)
         if kind.pair:
             try:
                 value2 = lib.to_canonical(kind, lib.parse_value(merged.get("value2")), unit)
-                warning = lib.check_range(kind, value2, "Diastolic pressure")
+                warning = lib.check_range(lib.DIASTOLIC, value2, "Diastolic pressure", unit)
                 warnings += [warning] if warning else []
             except lib.MetricError as exc:
                 errors["value2"] = f"diastolic: {exc}"
@@ -138,8 +138,15 @@ def since_last_dose(user: Any, at: datetime) -> list[dict[str, Any]]:
     """Trough/peak context for a lab: hours from each active protocol's last dose before the draw."""
     context = []
     for protocol in Protocol.objects.for_user(user).active():
-        last = last_dose(user, protocol)
-        if last is not None and last.occurred_at <= at:
+        last = (
+            Entry.objects.for_user(user)
+            .doses()
+            .filter(subject=protocol.uid, occurred_at__lte=at)
+            .effective()
+            .order_by("-occurred_at", "-seq")
+            .first()
+        )
+        if last is not None:
             hours = Decimal((at - last.occurred_at).total_seconds()) / 3600
             context.append({"protocol": str(protocol.uid), "name": protocol.name, "hours": hashchain.format_decimal(hours.quantize(Decimal("0.1")))})
     return context
@@ -262,6 +269,6 @@ def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str,
     unit = preferences.get(spec.key, spec.unit)
     if unit not in spec.all_units():
         unit = spec.unit
-    value = lib.display(lib.from_canonical(spec, Decimal(data["value"]), unit), spec)
-    value2 = lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec) if data.get("value2") else ""
+    value = lib.display(lib.from_canonical(spec, Decimal(data["value"]), unit), spec, unit)
+    value2 = lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
     return value, value2, unit

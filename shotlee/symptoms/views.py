@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -51,7 +51,16 @@ def side_effect_list(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(days=PERIODS[period]) if period in PERIODS else None
     rows = side_effects(request.user, protocol=chosen, symptom=symptom, since=since)[:200]
     names = {p.uid: p.name for p in protocols}
-    items = [{"entry": e, "data": e.data, "protocol": names.get(e.subject), "days": days_since_last_dose(request.user, e)} for e in rows]
+    items = [
+        {
+            "entry": e,
+            "data": e.data,
+            "ended_at": datetime.fromisoformat(e.data["ended_at"].replace("Z", "+00:00")) if e.data.get("ended_at") else None,
+            "protocol": names.get(e.subject),
+            "days": days_since_last_dose(request.user, e),
+        }
+        for e in rows
+    ]
     context = {"items": items, "protocols": protocols, "chosen": chosen, "symptom": symptom, "period": period, "tz": tz, "anchors": SEVERITY_ANCHORS, "recorded": request.GET.get("recorded") == "1"}
     return render(request, "symptoms/side_effect_list.html", context)
 
