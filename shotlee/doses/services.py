@@ -122,11 +122,9 @@ def record_dose(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, **write_options
     """Check the rules and append the dose, in one transaction on the locked chain."""
 
     def action(head: Any) -> ledger.Outcome:
-        if dose.uid is not None:
-            existing = Entry.objects.for_user(user).filter(uid=dose.uid).first()
-            if existing is not None:
-                # The same client entry id again: the device retried; answer with what was recorded.
-                return ledger.Outcome(201, entry_body(existing), replayed=True)
+        earlier = already_recorded(user, dose.uid)
+        if earlier is not None:
+            return earlier
         warnings, version_seq = evaluate(user, dose, tz=tz)
         if {w.code for w in warnings} - dose.acknowledge:
             raise DoseConflict(warnings)
@@ -134,6 +132,14 @@ def record_dose(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, **write_options
         return ledger.Outcome(201, entry_body(entry))
 
     return ledger.write(user, action, **write_options)
+
+
+def already_recorded(user: Any, uid: uuid.UUID | None) -> ledger.Outcome | None:
+    """The same client entry id again: the device retried, so answer with what was recorded."""
+    if uid is None:
+        return None
+    existing = Entry.objects.for_user(user).filter(uid=uid).first()
+    return None if existing is None else ledger.Outcome(201, entry_body(existing), replayed=True)
 
 
 def correct_entry(

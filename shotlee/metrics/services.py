@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shotlee.doses.services import entry_body
+from shotlee.doses.services import already_recorded, entry_body
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
@@ -185,10 +185,9 @@ def record_metric(user: Any, reading: Reading, **write_options: Any) -> ledger.O
     """Record a reading; an unusual value is kept with its warning (201), an impossible one never gets here."""
 
     def action(head: Any) -> ledger.Outcome:
-        if reading.uid is not None:
-            existing = Entry.objects.for_user(user).filter(uid=reading.uid).first()
-            if existing is not None:
-                return ledger.Outcome(201, entry_body(existing), replayed=True)
+        earlier = already_recorded(user, reading.uid)
+        if earlier is not None:
+            return earlier
         return ledger.Outcome(201, entry_body(_append(head, user, reading)))
 
     return ledger.write(user, action, **write_options)

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from shotlee.doses.services import entry_body
+from shotlee.doses.services import already_recorded, entry_body
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib.errors import InvalidInput
@@ -135,10 +135,9 @@ def _append(head: Any, effect: SideEffectInput, target: Entry | None = None, rea
 
 def record_side_effect(user: Any, effect: SideEffectInput, **write_options: Any) -> ledger.Outcome:
     def action(head: Any) -> ledger.Outcome:
-        if effect.uid is not None:
-            existing = Entry.objects.for_user(user).filter(uid=effect.uid).first()
-            if existing is not None:
-                return ledger.Outcome(201, entry_body(existing), replayed=True)
+        earlier = already_recorded(user, effect.uid)
+        if earlier is not None:
+            return earlier
         return ledger.Outcome(201, entry_body(_append(head, effect)))
 
     return ledger.write(user, action, **write_options)
