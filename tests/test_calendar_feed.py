@@ -73,3 +73,16 @@ def test_the_settings_page_creates_the_link_and_shows_it_once(alice):
     url = page.split('id="calendar-url" readonly value="')[1].split('"')[0]
     assert Client().get(url.replace("http://testserver", "")).status_code == 200
     assert "Your private calendar link" not in client.get("/accounts/settings/").content.decode()
+
+
+def test_a_paused_protocol_has_no_next_due_time_and_resumes_from_the_last_real_dose(alice_api):
+    protocol = make_protocol(alice_api, schedule={"every": 1, "unit": "weeks"})
+    last = datetime.now(UTC) - timedelta(days=20)
+    alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": last.isoformat()})
+    alice_api.patch(f"/api/v1/protocols/{protocol['id']}", {"active": False})
+    paused = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
+    assert paused["active"] is False and paused["next_due_at"] is None and paused["missed"] == 0
+    alice_api.patch(f"/api/v1/protocols/{protocol['id']}", {"active": True})
+    resumed = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
+    due = datetime.fromisoformat(resumed["next_due_at"].replace("Z", "+00:00"))
+    assert abs(due - (last + timedelta(weeks=1))) < timedelta(seconds=1) and resumed["missed"] == 2
