@@ -45,6 +45,7 @@ def user_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callab
 
             profile = Profile.objects.filter(user=user).first()
             if profile is not None:
+                request.profile = profile  # views reuse it instead of querying again
                 timezone.activate(profile.tz)
         try:
             return get_response(request)

@@ -90,10 +90,12 @@ def test_history_pages_through_older_entries(web, alice_api, protocol):
     start = datetime.now(UTC) - timedelta(days=400)
     for i in range(55):
         alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()})
-    first = web.get("/doses/history/").content.decode()
-    assert first.count('class="entry ') == 50 and "?before=7" in first
-    second = web.get("/doses/history/?before=7").content.decode()
-    assert second.count('class="entry ') == 6 and "✓ Verified" in second
+    first = web.get("/doses/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
+    assert first.count('class="entry ') == 25 and "?before=32" in first
+    second = web.get("/doses/history/?before=32").content.decode()
+    assert second.count('class="entry ') == 25 and "?before=7" in second
+    third = web.get("/doses/history/?before=7").content.decode()
+    assert third.count('class="entry ') == 6 and "✓ Verified" in third and "?before=" not in third
 
 
 def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol):
@@ -104,3 +106,14 @@ def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol)
     assert page.status_code == 302
     detail = web.get(f"/protocols/{protocol['id']}/").content.decode()
     assert "#2 · change" in detail and "#1 · start" in detail and "0.5 mg" in detail
+
+
+def test_history_shows_every_kind_of_record_in_words(web, alice_api, protocol):
+    alice_api.post("/api/v1/side-effects", {"symptom": "headache", "severity": 3})
+    reading = alice_api.post("/api/v1/metrics", {"type": "blood_pressure", "value": 120, "value2": 80}).json()
+    alice_api.post(f"/api/v1/entries/{reading['id']}/corrections", {"action": "correct", "reason": "misread", "value": 118})
+    page = web.get("/doses/history/").content.decode()
+    assert "Side effect: headache, severity 3/10" in page
+    assert "Blood pressure: 118/80 mmHg" in page and "<s>Blood pressure: 120/80 mmHg</s>" in page
+    assert "Protocol start: Sema" in page
+    assert f"/doses/records/{reading['id']}/correct/" not in page  # a corrected reading offers no second correction

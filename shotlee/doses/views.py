@@ -30,11 +30,12 @@ from shotlee.lib.localtime import parse_local, to_local_input
 from shotlee.lib.units import Unit, from_micro
 from shotlee.protocols.models import Protocol
 
-PAGE = 50
+PAGE = 25
 
 
 def _profile(request: HttpRequest) -> Profile:
-    return Profile.objects.get_or_create(user=request.user)[0]
+    """The profile the time-zone middleware loaded for this request, or one from the database."""
+    return getattr(request, "profile", None) or Profile.objects.get_or_create(user=request.user)[0]
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,6 +101,26 @@ def log_dose(request: HttpRequest) -> HttpResponse:
     return render(request, "doses/dose_log.html", context, status=409 if warnings else (422 if errors else 200))
 
 
+def _when(value: Any, tz: Any) -> str:
+    return value.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+
+
+def _summary(entry: Entry, data: dict[str, Any]) -> str:
+    """One line saying what the record is; formatted here, not in the template, to keep the page fast."""
+    if entry.kind == Kind.DOSE:
+        site = f" · {data['site']}" if data.get("site") else ""
+        return f"{from_micro(entry.amount_micro or 0)} {entry.unit} {data.get('compound_name', '')}{site}"
+    if entry.kind == Kind.SIDE_EFFECT:
+        return f"Side effect: {data['symptom']}, severity {data['severity']}/10"
+    if entry.kind == Kind.METRIC:
+        value = data["value"] + (f"/{data['value2']}" if data.get("value2") else "")
+        return f"{data['name']}: {value} {data['unit']}"
+    if entry.kind == Kind.VOID:
+        return f"Entered in error: #{entry.target_seq}, “{data.get('reason', '')}”"
+    settings = data.get("settings") or {}
+    return f"Protocol {data.get('action', '')}: {settings.get('name', '')} — {settings.get('dose', '')} {settings.get('unit', '')}"
+
+
 def history(request: HttpRequest) -> HttpResponse:
     """The whole record, newest first, keyset-paginated on seq so page one costs the same at any size."""
     tz = _profile(request).tz
@@ -110,40 +131,45 @@ def history(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(seq__lt=int(before))
     page = list(rows.order_by("-seq")[:PAGE])
     replaced = superseding(request.user, page)
-    protocols = {p.uid: p for p in Protocol.objects.for_user(request.user)}
+    correct_dose = reverse("doses:correct", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
+    correct_other = reverse("doses:correct_record", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     items = []
     for entry in page:
+        data = entry.data
+        replacement = replaced.get(entry.seq)
+        correctable = entry.kind in (Kind.DOSE, Kind.SIDE_EFFECT, Kind.METRIC) and replacement is None
         items.append(
             {
-                "entry": entry,
-                "data": entry.data,
-                "amount": from_micro(entry.amount_micro) if entry.amount_micro is not None else None,
-                "protocol": protocols.get(entry.subject),
-                "replaced_by": replaced.get(entry.seq),
+                "seq": entry.seq,
+                "kind": entry.kind,
+                "summary": _summary(entry, data),
+                "when": _when(entry.occurred_at, tz),
+                "iso": entry.occurred_at.isoformat(),
+                "recorded": _when(entry.recorded_at, tz),
                 "backdated": (entry.recorded_at - entry.occurred_at).total_seconds() > 600,
-                "acks": [{**w, "label": rules.LABELS.get(w["code"], w["code"])} for w in entry.data.get("acknowledged", [])],
+                "target_seq": entry.target_seq if entry.kind != Kind.VOID else None,
+                "reason": data.get("reason", "") if entry.kind != Kind.VOID else "",
+                "note": data.get("note", ""),
+                "acks": [{**w, "label": rules.LABELS.get(w["code"], w["code"])} for w in data.get("acknowledged", [])],
+                "replaced_by": replacement.seq if replacement else None,
+                "voided": replacement is not None and replacement.kind == Kind.VOID,
+                "correct_url": (correct_dose if entry.kind == Kind.DOSE else correct_other).format(entry.uid) if correctable else "",
             }
         )
     # Check what is shown: each entry's hash, links and signed checkpoints, and that page one ends at the head.
-    shown = list(reversed(page))
-    page_ok = verify_window(request.user.pk, shown)
+    page_ok = verify_window(request.user.pk, list(reversed(page)))
     if page and not before and (page[0].seq != head.seq or page[0].hash != head.head_hash):
         page_ok = False
     older = page[-1].seq if page and page[-1].seq > 1 else None
-    return render(
-        request,
-        "doses/history.html",
-        {
-            "items": items,
-            "head": head,
-            "page_ok": page_ok,
-            "older": older,
-            "tz": tz,
-            "recorded": request.GET.get("recorded") == "1",
-            "backfilled": request.GET.get("backfilled", ""),
-            "Kind": Kind,
-        },
-    )
+    context = {
+        "items": items,
+        "head": head,
+        "page_ok": page_ok,
+        "older": older,
+        "recorded": request.GET.get("recorded") == "1",
+        "backfilled": request.GET.get("backfilled", ""),
+    }
+    return render(request, "doses/history.html", context)
 
 
 @require_POST
