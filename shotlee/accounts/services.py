@@ -60,7 +60,7 @@ def issue_token(user: Any) -> str:
 
 
 def user_for_token(raw: str) -> Any:
-    token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+    token = ApiToken.objects.select_related("user", "user__profile").filter(digest=token_digest(raw)).first()
     if token is None or not token.user.is_active:
         return None
     return token.user

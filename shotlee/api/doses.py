@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
-from shotlee.accounts.models import Profile
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
@@ -70,8 +69,9 @@ class DoseFilters(Schema):
 
 
 def _tz(user: Any) -> Any:
-    profile = Profile.objects.filter(user=user).first()
-    return profile.tz if profile else None
+    """The person's time zone; the token lookup already loaded the profile."""
+    profile = getattr(user, "profile", None)
+    return profile.tz if profile else UTC
 
 
 @router.post("", response={201: dict, 404: dict, 409: dict, 422: dict})

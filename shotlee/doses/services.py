@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.db import connection
 from django.utils import timezone
 
 from shotlee.ledger import services as ledger
+from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind
 from shotlee.ledger.services import CorrectionRefused
 from shotlee.lib import hashchain, rules, schedule
@@ -44,16 +46,30 @@ class DoseInput:
     uid: uuid.UUID | None = None
 
 
+# The rules' two reads, prepared once (see ledger/sql.py): they run inside the chain lock on every dose.
+SAME_COMPOUND_SQL = """
+    SELECT e.occurred_at, e.amount_micro, e.unit, e.seq FROM ledger_entry e
+    WHERE e.user_id = %s AND e.kind = 'dose' AND e.compound = %s AND e.occurred_at >= %s AND e.occurred_at <= %s
+      AND NOT EXISTS (SELECT 1 FROM ledger_entry c WHERE c.user_id = e.user_id AND c.target_seq = e.seq)
+"""
+SAME_CLASS_SQL = "SELECT name, id FROM protocols_protocol WHERE user_id = %s AND stopped = %s AND drug_class = %s"
+
+
 def _same_compound(user: Any, key: str, around: datetime, span: timedelta, exclude_seq: int | None) -> list[rules.Dose]:
-    rows = (
-        Entry.objects.for_user(user)
-        .doses()
-        .filter(compound=key, occurred_at__gte=around - span, occurred_at__lte=around + span)
-        .effective()
-    )
-    if exclude_seq is not None:
-        rows = rows.exclude(seq=exclude_seq)
-    return [rules.Dose(at, micro, Unit(unit)) for at, micro, unit in rows.values_list("occurred_at", "amount_micro", "unit")]
+    """Effective doses of the compound within `span` of `around`: an indexed window, never the whole history."""
+    low = sql.db_value(Entry, "occurred_at", around - span)
+    high = sql.db_value(Entry, "occurred_at", around + span)
+    with connection.cursor() as cursor:
+        cursor.execute(SAME_COMPOUND_SQL, [user.pk, key, low, high])
+        rows = cursor.fetchall()
+    return [rules.Dose(sql.py_time(at), micro, Unit(unit)) for at, micro, unit, seq in rows if seq != exclude_seq]
+
+
+def _same_class(user: Any, drug_class: str, exclude_pk: int | None) -> list[str]:
+    """Names of the user's other active protocols in the drug class."""
+    with connection.cursor() as cursor:
+        cursor.execute(SAME_CLASS_SQL, [user.pk, False, drug_class])
+        return [name for name, pk in cursor.fetchall() if pk != exclude_pk]
 
 
 def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None) -> tuple[list[rules.Warning], int | None]:
@@ -72,12 +88,7 @@ def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int |
     )
     history = _same_compound(user, key, dose.occurred_at, span, exclude_seq)
     cls = dose.protocol.drug_class if dose.protocol is not None else class_of(key)
-    overlapping: list[str] = []
-    if cls:
-        others = Protocol.objects.for_user(user).active().filter(drug_class=cls)
-        if dose.protocol is not None:
-            others = others.exclude(pk=dose.protocol.pk)
-        overlapping = list(others.values_list("name", flat=True))
+    overlapping = _same_class(user, cls, dose.protocol.pk if dose.protocol else None) if cls else []
     name = dose.protocol.name if dose.protocol else dose.compound
     warnings = rules.check(
         rules.Dose(dose.occurred_at, to_micro(dose.amount), dose.unit),

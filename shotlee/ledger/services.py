@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
+from shotlee.ledger import sql
 from shotlee.ledger.models import Checkpoint, Entry, IdempotencyRecord, LedgerHead
 from shotlee.lib import hashchain
 
@@ -78,17 +79,19 @@ def append(
         prev_hash=head.head_hash,
     )
     entry.hash = entry.compute_hash()
-    entry.save()
-    Checkpoint(
+    entry._data = json.loads(entry.payload)  # exactly what a later read returns (times as text)
+    sql.insert(entry)
+    checkpoint = Checkpoint(
         user_id=head.user_id,
         seq=entry.seq,
         head_hash=entry.hash,
         key_id=settings.LEDGER_KEY_ID,
         signature=hashchain.sign_checkpoint(settings.LEDGER_KEY, head.user_id, entry.seq, entry.hash),
         created_at=now,
-    ).save()
-    LedgerHead.objects.filter(pk=head.pk).update(seq=entry.seq, head_hash=entry.hash, updated_at=now)
+    )
+    sql.insert(checkpoint)
     head.seq, head.head_hash = entry.seq, entry.hash
+    sql.move_head(head, now)
     return entry
 
 
@@ -114,7 +117,9 @@ def write(
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic(durable=True):
-                head = LedgerHead.objects.select_for_update().get(user=user)
+                head = sql.lock_head(user.pk)
+                if head is None:
+                    raise LedgerHead.DoesNotExist
                 if idempotency_key:
                     stored = IdempotencyRecord.objects.filter(user=user, key=idempotency_key).first()
                     if stored is not None:

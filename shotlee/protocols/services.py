@@ -7,10 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from shotlee.guides.models import Guide
 from shotlee.ledger import services as ledger
+from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
 from shotlee.lib.classes import compound_key, drug_class
@@ -262,17 +264,20 @@ def change_protocol(
     return ledger.write(user, action, **write_options)
 
 
+VERSIONS_SQL = (
+    "SELECT occurred_at, seq, payload FROM ledger_entry WHERE user_id = %s AND subject = %s AND kind = 'protocol' "
+    "ORDER BY occurred_at, seq"
+)
+
+
 def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolSettings, int]:
     """The settings in force at `when`, and the seq of that version.
 
     A dose back-dated before the protocol was created is checked against its first version.
     """
-    versions = list(
-        Entry.objects.for_user(user)
-        .filter(kind=Kind.PROTOCOL, subject=protocol.uid)
-        .order_by("occurred_at", "seq")
-        .values_list("occurred_at", "seq", "payload")
-    )
+    with connection.cursor() as cursor:  # prepared SQL: this runs inside the chain lock on every dose
+        cursor.execute(VERSIONS_SQL, [user.pk, sql.db_value(Entry, "subject", protocol.uid)])
+        versions = [(sql.py_time(at), seq, payload) for at, seq, payload in cursor.fetchall()]
     chosen = versions[0]
     for version in versions:
         if version[0] <= when:
