@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
+from shotlee.ledger import sql
 from shotlee.ledger.services import create_head
 
 USERNAME_MAX = 150
@@ -60,10 +61,16 @@ def issue_token(user: Any) -> str:
 
 
 def user_for_token(raw: str) -> Any:
-    token = ApiToken.objects.select_related("user", "user__profile").filter(digest=token_digest(raw)).first()
-    if token is None or not token.user.is_active:
+    """The active user a bearer token belongs to, with the profile loaded (every API call does this)."""
+    User = get_user_model()
+    join = f"JOIN {ApiToken._meta.db_table} t ON t.user_id = {User._meta.db_table}.id WHERE t.digest = %s"
+    user = sql.fetch_one(User, join, [token_digest(raw)])
+    if user is None or not user.is_active:
         return None
-    return token.user
+    profile = sql.fetch_one(Profile, "WHERE user_id = %s", [user.pk])
+    if profile is not None:
+        user._state.fields_cache["profile"] = profile
+    return user
 
 
 def rotate_calendar_token(user: Any) -> str:

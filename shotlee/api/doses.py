@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
+from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib.errors import InvalidInput
 from shotlee.metrics.services import correct_metric
@@ -81,7 +82,9 @@ def create_dose(request: HttpRequest, payload: DoseIn) -> JsonResponse:
     values = payload.model_dump()
     protocol = None
     if payload.protocol is not None:
-        protocol = get_object_or_404(Protocol.objects.for_user(user), uid=payload.protocol)
+        protocol = sql.fetch_one(Protocol, "WHERE user_id = %s AND uid = %s", [user.pk, sql.db_value(Protocol, "uid", payload.protocol)])
+        if protocol is None:
+            raise Protocol.DoesNotExist
     elif not (payload.compound or "").strip():
         raise InvalidInput({"protocol": "give a protocol id, or a compound for a dose outside any protocol"})
     dose = build_dose(values, protocol=protocol, defaults={})

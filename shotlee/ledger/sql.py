@@ -8,6 +8,7 @@ exactly what the ORM would store and reads back the same on both engines.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,3 +64,33 @@ def lock_head(user_id: int) -> LedgerHead | None:
 def move_head(head: LedgerHead, now: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(HEAD_UPDATE, [head.seq, head.head_hash, db_value(LedgerHead, "updated_at", now), head.user_id])
+
+
+@functools.cache
+def _plan(model: Any, vendor: str) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
+    """Columns, attribute names and per-column converters of a model, worked out once per engine."""
+    table = model._meta.db_table
+    fields = model._meta.concrete_fields
+    columns = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
+    converters = []
+    for i, field in enumerate(fields):
+        col = field.get_col(table)
+        found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if found:
+            converters.append((i, found, col))
+    return columns, [f.attname for f in fields], converters
+
+
+def fetch_one(model: Any, joins_and_where: str, params: list[Any]) -> Any:
+    """One row as a full model instance (through `from_db`, like the ORM), from a prepared statement."""
+    columns, names, converters = _plan(model, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} {joins_and_where}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for i, found, col in converters:  # SQLite text -> datetime, UUID, bool, as the ORM's compiler does
+        for converter in found:
+            values[i] = converter(values[i], col, connection)
+    return model.from_db(connection.alias, names, values)
