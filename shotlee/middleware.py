@@ -39,6 +39,8 @@ def user_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callab
     """Show every time in the person's own zone; the record itself stays in UTC."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return get_response(request)  # the API has no session; its views read the token owner's zone
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             from shotlee.accounts.models import Profile
