@@ -67,7 +67,9 @@ class Api:
         return self.client.post(path, data, content_type="application/json", headers=self._headers(headers))
 
     def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
-        return self.client.patch(path, json.dumps(body or {}), content_type="application/json", headers=self._headers(headers))
+        return self.client.patch(
+            path, json.dumps(body or {}), content_type="application/json", headers=self._headers(headers)
+        )
 
 
 def make_user(username: str, timezone: str = "UTC") -> Any:

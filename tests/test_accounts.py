@@ -34,7 +34,12 @@ def test_weak_passwords_are_refused_with_the_reason(password, message):
 
 @pytest.mark.django_db
 def test_long_passphrases_are_accepted_without_composition_rules():
-    assert Api().post("/api/v1/auth/register", {"username": "finn", "password": "a" * 3 + " quiet meadow " * 6}).status_code == 201
+    assert (
+        Api()
+        .post("/api/v1/auth/register", {"username": "finn", "password": "a" * 3 + " quiet meadow " * 6})
+        .status_code
+        == 201
+    )
 
 
 def test_usernames_are_unique_regardless_of_case(alice):
@@ -69,7 +74,8 @@ def test_sign_up_can_be_switched_off(settings):
 def test_web_sign_up_logs_in_and_log_out_ends_the_session():
     client = Client()
     response = client.post(
-        "/accounts/signup/", {"username": "hana", "password": PASSWORD, "password2": PASSWORD, "timezone": "Europe/Paris"}
+        "/accounts/signup/",
+        {"username": "hana", "password": PASSWORD, "password2": PASSWORD, "timezone": "Europe/Paris"},
     )
     assert response.status_code == 302
     assert client.get("/doses/history/").status_code == 200

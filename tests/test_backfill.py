@@ -21,7 +21,9 @@ def web(alice):
 @pytest.fixture
 def weekly(alice_api):
     start = (timezone.now() - timedelta(days=30)).date().isoformat()
-    return make_protocol(alice_api, name="Sema", schedule={"every": 1, "unit": "weeks"}, starts_on=start, min_interval_hours=120)
+    return make_protocol(
+        alice_api, name="Sema", schedule={"every": 1, "unit": "weeks"}, starts_on=start, min_interval_hours=120
+    )
 
 
 def rows(html: str) -> list[dict[str, str]]:

@@ -25,7 +25,12 @@ def events(response):
 def test_the_feed_lists_upcoming_planned_doses_from_the_last_real_dose(alice_api, feed_url):
     protocol = make_protocol(alice_api, name="Sema", schedule={"every": 1, "unit": "weeks"})
     last = datetime.now(UTC) - timedelta(days=2)
-    assert alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": last.isoformat()}).status_code == 201
+    assert (
+        alice_api.post(
+            "/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": last.isoformat()}
+        ).status_code
+        == 201
+    )
     found = events(Client().get(feed_url))
     starts = [e.decoded("dtstart") for e in found]
     assert len(found) == 13  # a week after the last dose, then weekly for 90 days

@@ -109,7 +109,10 @@ def test_genuine_saved_checkpoints_are_accepted(users):
 
 def signed_with_the_wrong_key(users: dict[str, Any]) -> dict[str, Any]:
     good = saved(users["alice"], S)
-    return {**good, "signature": hashchain.sign_checkpoint(b"not the ledger key", users["alice"].pk, S, good["head_hash"])}
+    return {
+        **good,
+        "signature": hashchain.sign_checkpoint(b"not the ledger key", users["alice"].pk, S, good["head_hash"]),
+    }
 
 
 def truncated_signature(users: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +144,12 @@ def head_hash_of_another_entry(users: dict[str, Any]) -> dict[str, Any]:
 def beyond_the_head(users: dict[str, Any]) -> dict[str, Any]:
     # Correctly signed with the real key (as an old checkpoint from before a truncation would be).
     alice, head_hash = users["alice"], "ab" * 32
-    return {"user": alice.pk, "seq": N + 1, "head_hash": head_hash, "signature": hashchain.sign_checkpoint(settings.LEDGER_KEY, alice.pk, N + 1, head_hash)}
+    return {
+        "user": alice.pk,
+        "seq": N + 1,
+        "head_hash": head_hash,
+        "signature": hashchain.sign_checkpoint(settings.LEDGER_KEY, alice.pk, N + 1, head_hash),
+    }
 
 
 def bobs_checkpoint_replayed_for_alice(users: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +203,14 @@ def test_a_bad_saved_checkpoint_is_rejected(users, forge, reason):
 
 @pytest.mark.parametrize(
     "forge",
-    [signed_with_the_wrong_key, truncated_signature, altered_seq, altered_head_hash, beyond_the_head, bobs_checkpoint_relabelled_as_alices],
+    [
+        signed_with_the_wrong_key,
+        truncated_signature,
+        altered_seq,
+        altered_head_hash,
+        beyond_the_head,
+        bobs_checkpoint_relabelled_as_alices,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_verify_ledger_rejects_a_bad_checkpoints_file(users, forge, tmp_path):
@@ -213,7 +228,12 @@ def test_a_saved_checkpoint_for_a_different_history_names_that_seq(users):
     """Correctly signed, in range, but for a head hash this chain does not have at that seq."""
     alice = users["alice"]
     other = "cd" * 32
-    forged = {"user": alice.pk, "seq": S, "head_hash": other, "signature": hashchain.sign_checkpoint(settings.LEDGER_KEY, alice.pk, S, other)}
+    forged = {
+        "user": alice.pk,
+        "seq": S,
+        "head_hash": other,
+        "signature": hashchain.sign_checkpoint(settings.LEDGER_KEY, alice.pk, S, other),
+    }
     verdict = verify_user(alice.pk, external=[forged])
     assert verdict.ok is False
     assert verdict.first_bad_seq == S
@@ -326,7 +346,13 @@ def test_a_saved_checkpoint_for_a_user_deleted_from_the_database_fails_verify_le
 
 @pytest.mark.parametrize(
     "content",
-    ['[{"seq": 3, "head_hash": "ab", "signature": "cd"}]', '[{"user": "alice", "seq": 3}]', '{"user": 1}', "[1, 2]", "not json"],
+    [
+        '[{"seq": 3, "head_hash": "ab", "signature": "cd"}]',
+        '[{"user": "alice", "seq": 3}]',
+        '{"user": 1}',
+        "[1, 2]",
+        "not json",
+    ],
     ids=["no user", "user not an id", "not a list", "not objects", "not json"],
 )
 def test_a_malformed_checkpoints_file_is_a_clean_command_error(users, tmp_path, content):

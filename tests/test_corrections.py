@@ -18,27 +18,36 @@ def snapshot(uid):
 @pytest.fixture
 def dose(alice_api):
     protocol = make_protocol(alice_api)
-    response = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": T.isoformat(), "site": "abdomen left"})
+    response = alice_api.post(
+        "/api/v1/doses",
+        {"protocol": protocol["id"], "amount": "0.25", "occurred_at": T.isoformat(), "site": "abdomen left"},
+    )
     assert response.status_code == 201
     return {**response.json(), "protocol": protocol}
 
 
 def test_void_keeps_the_original_and_removes_it_from_the_effective_view(alice_api, dose):
     before = snapshot(dose["id"])
-    response = alice_api.post(f"/api/v1/entries/{dose['id']}/corrections", {"action": "void", "reason": "logged the wrong day"})
+    response = alice_api.post(
+        f"/api/v1/entries/{dose['id']}/corrections", {"action": "void", "reason": "logged the wrong day"}
+    )
     assert response.status_code == 201, response.content
     void = response.json()
     assert void["kind"] == "void" and void["corrects_seq"] == dose["seq"] and void["reason"] == "logged the wrong day"
     assert snapshot(dose["id"]) == before
     assert alice_api.get("/api/v1/doses").json()["items"] == []
     flagged = alice_api.get("/api/v1/doses", {"include": "corrections"}).json()["items"]
-    assert [(d["id"], d["status"], d["superseded_by_seq"]) for d in flagged] == [(dose["id"], "entered-in-error", void["seq"])]
+    assert [(d["id"], d["status"], d["superseded_by_seq"]) for d in flagged] == [
+        (dose["id"], "entered-in-error", void["seq"])
+    ]
     assert alice_api.get("/api/v1/ledger/verify").json()["ok"] is True
 
 
 def test_correct_supersedes_with_new_values_and_keeps_the_rest(alice_api, dose):
     before = snapshot(dose["id"])
-    response = alice_api.post(f"/api/v1/entries/{dose['id']}/corrections", {"action": "correct", "reason": "it was 0.5", "amount": "0.5"})
+    response = alice_api.post(
+        f"/api/v1/entries/{dose['id']}/corrections", {"action": "correct", "reason": "it was 0.5", "amount": "0.5"}
+    )
     assert response.status_code == 201, response.content
     fixed = response.json()
     assert fixed["kind"] == "dose" and fixed["amount"] == "0.5" and fixed["corrects_seq"] == dose["seq"]
@@ -60,7 +69,9 @@ def test_a_correction_runs_the_rules_and_needs_acknowledgement(alice_api, dose):
     refused = alice_api.post(path, {"action": "correct", "reason": "typo", "amount": "25"})
     assert refused.status_code == 409
     assert [w["code"] for w in refused.json()["warnings"]] == ["over_single_max"]
-    accepted = alice_api.post(path, {"action": "correct", "reason": "typo", "amount": "25", "acknowledge": ["over_single_max"]})
+    accepted = alice_api.post(
+        path, {"action": "correct", "reason": "typo", "amount": "25", "acknowledge": ["over_single_max"]}
+    )
     assert accepted.status_code == 201
     assert accepted.json()["warnings"][0]["code"] == "over_single_max"
 
@@ -81,7 +92,12 @@ def test_only_doses_can_be_corrected(alice_api, dose):
 
 @pytest.mark.parametrize(
     "body",
-    [{"action": "void"}, {"action": "void", "reason": ""}, {"action": "delete", "reason": "x"}, {"action": "correct", "reason": "x", "amount": "-1"}],
+    [
+        {"action": "void"},
+        {"action": "void", "reason": ""},
+        {"action": "delete", "reason": "x"},
+        {"action": "correct", "reason": "x", "amount": "-1"},
+    ],
 )
 def test_invalid_corrections_are_422_and_change_nothing(alice_api, dose, body):
     count = Entry.objects.count()
@@ -91,5 +107,7 @@ def test_invalid_corrections_are_422_and_change_nothing(alice_api, dose, body):
 
 
 def test_a_missing_target_is_404(alice_api, dose):
-    response = alice_api.post("/api/v1/entries/00000000-0000-4000-8000-000000000000/corrections", {"action": "void", "reason": "x"})
+    response = alice_api.post(
+        "/api/v1/entries/00000000-0000-4000-8000-000000000000/corrections", {"action": "void", "reason": "x"}
+    )
     assert response.status_code == 404

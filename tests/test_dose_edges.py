@@ -15,7 +15,9 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def dose(api, protocol, at, amount="0.25", **extra):
-    return api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": amount, "occurred_at": at.isoformat(), **extra})
+    return api.post(
+        "/api/v1/doses", {"protocol": protocol["id"], "amount": amount, "occurred_at": at.isoformat(), **extra}
+    )
 
 
 def test_minimum_interval_boundary_minus_one_microsecond_warns_and_exact_boundary_passes(alice_api):
@@ -90,14 +92,30 @@ def test_doses_more_than_five_minutes_in_the_future_are_refused(alice_api):
 
 def test_a_time_without_offset_is_refused(alice_api):
     protocol = make_protocol(alice_api)
-    response = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": "2026-02-01T09:00:00"})
+    response = alice_api.post(
+        "/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": "2026-02-01T09:00:00"}
+    )
     assert response.status_code == 422
     assert "UTC offset" in response.json()["detail"][0]["msg"]
 
 
 @pytest.mark.parametrize(
     "raw_amount",
-    ["NaN", "Infinity", "-Infinity", "1e309", "-1", "0", "-0", '"0.0000001"', '"abc"', "true", "null", '"1e400"', "12345678901"],
+    [
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "1e309",
+        "-1",
+        "0",
+        "-0",
+        '"0.0000001"',
+        '"abc"',
+        "true",
+        "null",
+        '"1e400"',
+        "12345678901",
+    ],
 )
 def test_bad_amounts_are_refused_and_nothing_is_recorded(alice_api, raw_amount):
     protocol = make_protocol(alice_api)
@@ -131,8 +149,23 @@ def test_a_unit_that_cannot_be_converted_warns(alice_api):
 
 
 def test_two_protocols_of_one_drug_class_warn_class_overlap(alice_api):
-    make_protocol(alice_api, compound="finasteride", name="Finasteride 1 mg", dose="1", unit="mg", route="oral", max_single_dose="1")
-    duta = make_protocol(alice_api, compound="dutasteride", name="Dutasteride mesotherapy", dose="0.1", route="intradermal", max_single_dose="1")
+    make_protocol(
+        alice_api,
+        compound="finasteride",
+        name="Finasteride 1 mg",
+        dose="1",
+        unit="mg",
+        route="oral",
+        max_single_dose="1",
+    )
+    duta = make_protocol(
+        alice_api,
+        compound="dutasteride",
+        name="Dutasteride mesotherapy",
+        dose="0.1",
+        route="intradermal",
+        max_single_dose="1",
+    )
     response = dose(alice_api, duta, T, amount="0.1")
     assert response.status_code == 409
     warning = response.json()["warnings"][0]

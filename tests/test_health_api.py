@@ -13,10 +13,18 @@ NOW = datetime.now(UTC)
 
 def test_a_side_effect_is_a_ledger_record_with_days_since_the_last_dose(alice_api):
     protocol = make_protocol(alice_api)
-    alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (NOW - timedelta(days=3)).isoformat()})
+    alice_api.post(
+        "/api/v1/doses",
+        {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (NOW - timedelta(days=3)).isoformat()},
+    )
     response = alice_api.post(
         "/api/v1/side-effects",
-        {"symptom": "Headache", "severity": 4, "started_at": (NOW - timedelta(hours=1)).isoformat(), "protocol": protocol["id"]},
+        {
+            "symptom": "Headache",
+            "severity": 4,
+            "started_at": (NOW - timedelta(hours=1)).isoformat(),
+            "protocol": protocol["id"],
+        },
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -29,7 +37,9 @@ def test_a_side_effect_is_a_ledger_record_with_days_since_the_last_dose(alice_ap
 def test_an_ongoing_side_effect_is_ended_by_a_correction(alice_api):
     effect = alice_api.post("/api/v1/side-effects", {"symptom": "scalp redness", "severity": 2}).json()
     ended = (NOW + timedelta(minutes=1)).isoformat()
-    response = alice_api.post(f"/api/v1/entries/{effect['id']}/corrections", {"action": "correct", "reason": "it stopped", "ended_at": ended})
+    response = alice_api.post(
+        f"/api/v1/entries/{effect['id']}/corrections", {"action": "correct", "reason": "it stopped", "ended_at": ended}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["ended_at"] is not None and response.json()["corrects_seq"] == effect["seq"]
     items = alice_api.get("/api/v1/side-effects").json()["items"]
@@ -43,7 +53,15 @@ def test_an_ongoing_side_effect_is_ended_by_a_correction(alice_api):
         ({"symptom": "x", "severity": 11}, "severity"),
         ({"symptom": "x", "severity": -1}, "severity"),
         ({"symptom": "x", "severity": 3, "started_at": (NOW + timedelta(hours=1)).isoformat()}, "started_at"),
-        ({"symptom": "x", "severity": 3, "started_at": NOW.isoformat(), "ended_at": (NOW - timedelta(hours=1)).isoformat()}, "ended_at"),
+        (
+            {
+                "symptom": "x",
+                "severity": 3,
+                "started_at": NOW.isoformat(),
+                "ended_at": (NOW - timedelta(hours=1)).isoformat(),
+            },
+            "ended_at",
+        ),
     ],
 )
 def test_invalid_side_effects_are_refused_with_the_field(alice_api, body, field):
@@ -57,7 +75,9 @@ def test_weight_in_pounds_is_stored_in_kilograms_exactly(alice_api):
     response = alice_api.post("/api/v1/metrics", {"type": "weight", "value": "176.4", "unit": "lb"})
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["unit"] == "kg" and Decimal(body["value"]) == (Decimal("176.4") * Decimal("0.45359237")).quantize(Decimal("0.000001"))
+    assert body["unit"] == "kg" and Decimal(body["value"]) == (Decimal("176.4") * Decimal("0.45359237")).quantize(
+        Decimal("0.000001")
+    )
     assert body["entered"] == {"value": "176.4", "unit": "lb"}
     assert body["warnings"] == []
 
@@ -89,26 +109,42 @@ def test_unusual_but_possible_values_are_kept_with_a_warning(alice_api):
 
 
 def test_a_lab_reading_records_hours_since_the_last_dose(alice_api):
-    protocol = make_protocol(alice_api, compound="testosterone cypionate", dose="100", route="intramuscular", max_single_dose="200")
-    alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "100", "occurred_at": (NOW - timedelta(hours=72)).isoformat()})
-    response = alice_api.post("/api/v1/metrics", {"type": "testosterone_total", "value": "650", "unit": "ng/dL", "measured_at": NOW.isoformat()})
+    protocol = make_protocol(
+        alice_api, compound="testosterone cypionate", dose="100", route="intramuscular", max_single_dose="200"
+    )
+    alice_api.post(
+        "/api/v1/doses",
+        {"protocol": protocol["id"], "amount": "100", "occurred_at": (NOW - timedelta(hours=72)).isoformat()},
+    )
+    response = alice_api.post(
+        "/api/v1/metrics",
+        {"type": "testosterone_total", "value": "650", "unit": "ng/dL", "measured_at": NOW.isoformat()},
+    )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["unit"] == "nmol/L" and Decimal(body["value"]) == (Decimal(650) / Decimal("28.842")).quantize(Decimal("0.000001"))
+    assert body["unit"] == "nmol/L" and Decimal(body["value"]) == (Decimal(650) / Decimal("28.842")).quantize(
+        Decimal("0.000001")
+    )
     assert body["since_last_dose"][0]["hours"] == "72"
 
 
 def test_metrics_filter_by_type_and_period(alice_api):
     for days, kg in [(10, "80"), (5, "79"), (1, "78")]:
-        alice_api.post("/api/v1/metrics", {"type": "weight", "value": kg, "measured_at": (NOW - timedelta(days=days)).isoformat()})
+        alice_api.post(
+            "/api/v1/metrics", {"type": "weight", "value": kg, "measured_at": (NOW - timedelta(days=days)).isoformat()}
+        )
     alice_api.post("/api/v1/metrics", {"type": "resting_hr", "value": 60})
-    weights = alice_api.get("/api/v1/metrics", {"type": "weight", "since": (NOW - timedelta(days=6)).isoformat()}).json()["items"]
+    weights = alice_api.get(
+        "/api/v1/metrics", {"type": "weight", "since": (NOW - timedelta(days=6)).isoformat()}
+    ).json()["items"]
     assert [w["value"] for w in weights] == ["78", "79"]
     assert len(alice_api.get("/api/v1/metrics").json()["items"]) == 4
 
 
 def test_custom_metric_types_belong_to_their_owner(alice_api, bob_api):
-    created = alice_api.post("/api/v1/metric-types", {"name": "Hair count (vertex)", "unit": "hairs/cm²", "min": 0, "max": 500})
+    created = alice_api.post(
+        "/api/v1/metric-types", {"name": "Hair count (vertex)", "unit": "hairs/cm²", "min": 0, "max": 500}
+    )
     assert created.status_code == 201, created.content
     key = created.json()["key"]
     assert alice_api.post("/api/v1/metrics", {"type": key, "value": 180}).status_code == 201
@@ -124,14 +160,21 @@ def test_bob_gets_404_on_alice_s_side_effects_and_metrics(alice_api, bob_api):
     effect = alice_api.post("/api/v1/side-effects", {"symptom": "ALICE-CANARY", "severity": 1}).json()
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY"}).json()
     for target in (effect["id"], reading["id"]):
-        assert bob_api.post(f"/api/v1/entries/{target}/corrections", {"action": "void", "reason": "x"}).status_code == 404
+        assert (
+            bob_api.post(f"/api/v1/entries/{target}/corrections", {"action": "void", "reason": "x"}).status_code == 404
+        )
     assert b"ALICE-CANARY" not in bob_api.get("/api/v1/side-effects").content
     assert b"ALICE-CANARY" not in bob_api.get("/api/v1/metrics").content
 
 
 def test_voiding_a_metric_takes_it_out_of_the_list(alice_api):
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70}).json()
-    assert alice_api.post(f"/api/v1/entries/{reading['id']}/corrections", {"action": "void", "reason": "scale error"}).status_code == 201
+    assert (
+        alice_api.post(
+            f"/api/v1/entries/{reading['id']}/corrections", {"action": "void", "reason": "scale error"}
+        ).status_code
+        == 201
+    )
     assert alice_api.get("/api/v1/metrics").json()["items"] == []
 
 
@@ -153,7 +196,10 @@ def test_mixed_kinds_verify_and_a_tampered_metric_value_is_found(alice_api, alic
     triggers.uninstall(connection)
     try:
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE ledger_entry SET amount_micro = amount_micro - 1000000 WHERE seq = %s AND user_id = %s", [reading["seq"], alice.pk])
+            cursor.execute(
+                "UPDATE ledger_entry SET amount_micro = amount_micro - 1000000 WHERE seq = %s AND user_id = %s",
+                [reading["seq"], alice.pk],
+            )
         verdict = verify_user(alice.pk)
     finally:
         triggers.install(connection)

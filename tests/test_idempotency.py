@@ -118,7 +118,9 @@ def test_a_malformed_key_sent_over_http_is_400(alice, live_server, raw):
     token = issue_token(alice)
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     body = json.dumps({"compound": "ibuprofen", "amount": "200", "unit": "mg", "occurred_at": when()})
-    response = requests.post(live_server.url + "/api/v1/doses", data=body, headers={**auth, "Idempotency-Key": raw}, timeout=10)
+    response = requests.post(
+        live_server.url + "/api/v1/doses", data=body, headers={**auth, "Idempotency-Key": raw}, timeout=10
+    )
     assert response.status_code == 400, response.text
     assert "Idempotency-Key" in response.json()["detail"]
     assert entries(alice) == 0
@@ -183,7 +185,10 @@ def test_protocol_change_replay_returns_the_same_version_and_one_row(alice, alic
 
 @pytest.mark.parametrize(
     "correction",
-    [{"action": "void", "reason": "logged twice"}, {"action": "correct", "reason": "wrong site", "site": "thigh right"}],
+    [
+        {"action": "void", "reason": "logged twice"},
+        {"action": "correct", "reason": "wrong site", "site": "thigh right"},
+    ],
     ids=["void", "correct"],
 )
 def test_correction_replay_returns_the_same_correction_and_one_row(alice, alice_api, dose_body, correction):

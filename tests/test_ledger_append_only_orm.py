@@ -139,7 +139,9 @@ def bulk_create_update_conflicts(model: type, user: Any) -> None:
     else:
         fields["head_hash"] = "0" * 64
         update = ["head_hash"]
-    model.objects.bulk_create([model(**fields)], update_conflicts=True, unique_fields=["user", "seq"], update_fields=update)
+    model.objects.bulk_create(
+        [model(**fields)], update_conflicts=True, unique_fields=["user", "seq"], update_fields=update
+    )
 
 
 def bulk_create_ignore_conflicts(model: type, user: Any) -> None:
@@ -211,7 +213,15 @@ def test_orm_mutation_path_is_refused_and_changes_nothing(ledger, model, path):
 @pytest.mark.parametrize("model", [Entry, Checkpoint], ids=["entry", "checkpoint"])
 @pytest.mark.parametrize(
     "path",
-    [save_after_loading, delete_an_object, queryset_update, queryset_delete, bulk_update, bulk_create_update_conflicts, update_or_create_existing],
+    [
+        save_after_loading,
+        delete_an_object,
+        queryset_update,
+        queryset_delete,
+        bulk_update,
+        bulk_create_update_conflicts,
+        update_or_create_existing,
+    ],
     ids=lambda p: p.__name__,
 )
 def test_the_orm_guard_refuses_before_touching_the_database(ledger, model, path):

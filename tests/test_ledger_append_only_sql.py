@@ -16,9 +16,7 @@ from tests.conftest import make_protocol
 
 T = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
-ENTRY_COLUMNS = (
-    "user_id, seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash, hash"
-)
+ENTRY_COLUMNS = "user_id, seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash, hash"
 CHECKPOINT_COLUMNS = "user_id, seq, head_hash, key_id, signature, created_at"
 
 
@@ -115,7 +113,9 @@ SQLITE_ONLY = {
     "REPLACE INTO with an existing id": lambda t, i: _copy("REPLACE INTO", t, i, with_id=True),
     "INSERT OR REPLACE with an existing (user, seq)": lambda t, i: _copy("INSERT OR REPLACE INTO", t, i, with_id=False),
     "REPLACE INTO with an existing (user, seq)": lambda t, i: _copy("REPLACE INTO", t, i, with_id=False),
-    "INSERT OR REPLACE of an identical copy": lambda t, i: _copy("INSERT OR REPLACE INTO", t, i, with_id=True, new_uid=False),
+    "INSERT OR REPLACE of an identical copy": lambda t, i: _copy(
+        "INSERT OR REPLACE INTO", t, i, with_id=True, new_uid=False
+    ),
     "UPDATE OR REPLACE onto another row's seq": lambda t, i: f"UPDATE OR REPLACE {t} SET seq = seq + 1 WHERE id = {i}",
 }
 
@@ -124,8 +124,12 @@ POSTGRES_ONLY = {
     "TRUNCATE ... CASCADE": lambda t, i: f"TRUNCATE {t} CASCADE",
     "UPDATE ... FROM": lambda t, i: f"UPDATE {t} AS x SET seq = x.seq FROM {t} AS y WHERE x.id = y.id AND y.id = {i}",
     "DELETE ... USING": lambda t, i: f"DELETE FROM {t} AS x USING {t} AS y WHERE x.id = y.id AND y.id = {i}",
-    "MERGE ... WHEN MATCHED UPDATE": lambda t, i: f"MERGE INTO {t} AS x USING (SELECT {i} AS id) AS y ON x.id = y.id WHEN MATCHED THEN UPDATE SET seq = x.seq",
-    "MERGE ... WHEN MATCHED DELETE": lambda t, i: f"MERGE INTO {t} AS x USING (SELECT {i} AS id) AS y ON x.id = y.id WHEN MATCHED THEN DELETE",
+    "MERGE ... WHEN MATCHED UPDATE": lambda t, i: (
+        f"MERGE INTO {t} AS x USING (SELECT {i} AS id) AS y ON x.id = y.id WHEN MATCHED THEN UPDATE SET seq = x.seq"
+    ),
+    "MERGE ... WHEN MATCHED DELETE": lambda t, i: (
+        f"MERGE INTO {t} AS x USING (SELECT {i} AS id) AS y ON x.id = y.id WHEN MATCHED THEN DELETE"
+    ),
 }
 
 TABLES = ["ledger_entry", "ledger_checkpoint"]

@@ -56,7 +56,12 @@ def build_chain(user: Any, n: int = N) -> None:
                 compound="semaglutide",
                 amount_micro=250_000,
                 unit="mg",
-                data={"amount": "0.25", "compound_name": "semaglutide", "note": f"dose number {i + 1}", "site": "thigh left"},
+                data={
+                    "amount": "0.25",
+                    "compound_name": "semaglutide",
+                    "note": f"dose number {i + 1}",
+                    "site": "thigh left",
+                },
             )
         return services.Outcome(201, {})
 
@@ -105,7 +110,10 @@ def rehash_from(user: Any, start: int) -> None:
         row = entry(user, seq)
         row.prev_hash = prev
         digest = row.compute_hash()
-        sql("UPDATE ledger_entry SET prev_hash = %s, hash = %s WHERE user_id = %s AND seq = %s", [prev, digest, user.pk, seq])
+        sql(
+            "UPDATE ledger_entry SET prev_hash = %s, hash = %s WHERE user_id = %s AND seq = %s",
+            [prev, digest, user.pk, seq],
+        )
         prev = digest
     sql("UPDATE ledger_head SET seq = %s, head_hash = %s WHERE user_id = %s", [last, prev, user.pk])
 
@@ -197,7 +205,10 @@ def flip_one_bit_of_the_payload(user: Any) -> None:
 
 
 def change_prev_hash(user: Any) -> None:
-    sql("UPDATE ledger_entry SET prev_hash = %s WHERE user_id = %s AND seq = %s", [flip_hex(entry(user, K).prev_hash), user.pk, K])
+    sql(
+        "UPDATE ledger_entry SET prev_hash = %s WHERE user_id = %s AND seq = %s",
+        [flip_hex(entry(user, K).prev_hash), user.pk, K],
+    )
 
 
 def change_target_seq(user: Any) -> None:
@@ -256,12 +267,17 @@ def recompute_the_whole_chain_after_a_change(user: Any) -> None:
 
 
 def edit_a_checkpoint_head_hash(user: Any) -> None:
-    sql("UPDATE ledger_checkpoint SET head_hash = %s WHERE user_id = %s AND seq = %s", [flip_hex(entry(user, K).hash), user.pk, K])
+    sql(
+        "UPDATE ledger_checkpoint SET head_hash = %s WHERE user_id = %s AND seq = %s",
+        [flip_hex(entry(user, K).hash), user.pk, K],
+    )
 
 
 def edit_a_checkpoint_signature(user: Any) -> None:
     signature = Checkpoint.objects.get(user=user, seq=K).signature
-    sql("UPDATE ledger_checkpoint SET signature = %s WHERE user_id = %s AND seq = %s", [flip_hex(signature), user.pk, K])
+    sql(
+        "UPDATE ledger_checkpoint SET signature = %s WHERE user_id = %s AND seq = %s", [flip_hex(signature), user.pk, K]
+    )
 
 
 def delete_a_checkpoint(user: Any) -> None:
@@ -327,7 +343,9 @@ def test_tampering_is_detected_at_the_exact_first_bad_seq(chain, bob, attacker, 
 
 
 @pytest.mark.parametrize(
-    "corrupt", [cut_off_the_last_three_entries, append_a_forged_linked_entry, recompute_the_whole_chain_after_a_change], ids=lambda c: c.__name__
+    "corrupt",
+    [cut_off_the_last_three_entries, append_a_forged_linked_entry, recompute_the_whole_chain_after_a_change],
+    ids=lambda c: c.__name__,
 )
 def test_cases_j_k_l_are_caught_only_through_checkpoints(chain, attacker, corrupt):
     """The bare chain is self-consistent after these; it is the signed checkpoints that fail."""
@@ -343,7 +361,12 @@ def test_cases_j_k_l_are_caught_only_through_checkpoints(chain, attacker, corrup
     sql("DELETE FROM ledger_checkpoint WHERE user_id = %s", [chain.pk])
     for seq, digest in rows:
         Checkpoint(
-            user_id=chain.pk, seq=seq, head_hash=digest, key_id="x", signature=hashchain.sign_checkpoint(forged_key, chain.pk, seq, digest), created_at=T
+            user_id=chain.pk,
+            seq=seq,
+            head_hash=digest,
+            key_id="x",
+            signature=hashchain.sign_checkpoint(forged_key, chain.pk, seq, digest),
+            created_at=T,
         ).save()
     sql("UPDATE ledger_head SET seq = %s, head_hash = %s WHERE user_id = %s", [rows[-1][0], rows[-1][1], chain.pk])
     assert verify_user(chain.pk, key=forged_key).ok is True
@@ -377,7 +400,9 @@ def test_a_saved_checkpoint_verifies_on_an_untouched_chain(chain, saved_checkpoi
     assert f"ok   alice: {N} entries" in out.getvalue()
 
 
-def test_a_full_truncation_is_invisible_in_the_database_but_caught_by_a_saved_checkpoint(chain, saved_checkpoint, attacker):
+def test_a_full_truncation_is_invisible_in_the_database_but_caught_by_a_saved_checkpoint(
+    chain, saved_checkpoint, attacker
+):
     truncate_with_checkpoints_and_head(chain, N - 3)
     blind = verify_user(chain.pk)
     assert blind.ok is True and blind.entries == N - 3  # nothing left in the database to contradict it
@@ -465,7 +490,12 @@ def _manage(*args: str) -> subprocess.CompletedProcess:
         url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "LEDGER_KEY": settings.LEDGER_KEY.decode()}
     return subprocess.run(
-        [sys.executable, "manage.py", "verify_ledger", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", "verify_ledger", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -503,7 +533,9 @@ def test_a_clean_mixed_ledger_with_unicode_and_dst_edges_verifies(db, zone):
     user = make_user("dora", timezone=zone)
     api = Api(issue_token(user))
     nfd = "Se\u0301maglutide n\u0303 \u1e9b\u0323"  # decomposed accents, as some keyboards send them
-    protocol = make_protocol(api, name=nfd, starts_on="2025-01-01", min_interval_hours=0, sites=["bauch li\u0308nks", "🦵 thigh"])
+    protocol = make_protocol(
+        api, name=nfd, starts_on="2025-01-01", min_interval_hours=0, sites=["bauch li\u0308nks", "🦵 thigh"]
+    )
     changed = api.patch(f"/api/v1/protocols/{protocol['id']}", {"dose": "0.5", "max_single_dose": "2.4"})
     assert changed.status_code == 200, changed.content
     times = [
@@ -521,17 +553,48 @@ def test_a_clean_mixed_ledger_with_unicode_and_dst_edges_verifies(db, zone):
         "2025-11-02T01:30:00-04:00",
         "2025-11-02T01:30:00-05:00",
     ]
-    notes = ["Cafe\u0301 ☕", "🧪💉👩🏽‍⚕️ family emoji 👨‍👩‍👧", "Zalgo z\u0335\u0321a\u0336", "tab\there \"quoted\" \\ back", "日本語のメモ", "", "x" * 500]
+    notes = [
+        "Cafe\u0301 ☕",
+        "🧪💉👩🏽‍⚕️ family emoji 👨‍👩‍👧",
+        "Zalgo z\u0335\u0321a\u0336",
+        'tab\there "quoted" \\ back',
+        "日本語のメモ",
+        "",
+        "x" * 500,
+    ]
     doses = [
-        _post_dose(api, {"protocol": protocol["id"], "amount": "0.25", "occurred_at": when, "note": notes[i % len(notes)], "site": "🦵 thigh"})
+        _post_dose(
+            api,
+            {
+                "protocol": protocol["id"],
+                "amount": "0.25",
+                "occurred_at": when,
+                "note": notes[i % len(notes)],
+                "site": "🦵 thigh",
+            },
+        )
         for i, when in enumerate(times)
     ]
-    void = api.post(f"/api/v1/entries/{doses[0]['id']}/corrections", {"action": "void", "reason": "entered twice — sorry ✋"})
+    void = api.post(
+        f"/api/v1/entries/{doses[0]['id']}/corrections", {"action": "void", "reason": "entered twice — sorry ✋"}
+    )
     assert void.status_code == 201, void.content
-    fix = api.post(f"/api/v1/entries/{doses[1]['id']}/corrections", {"action": "correct", "reason": "0,5 statt 0,25", "amount": "0.5", "note": "Ko\u0308ln"})
+    fix = api.post(
+        f"/api/v1/entries/{doses[1]['id']}/corrections",
+        {"action": "correct", "reason": "0,5 statt 0,25", "amount": "0.5", "note": "Ko\u0308ln"},
+    )
     if fix.status_code == 409:
         codes = sorted({w["code"] for w in fix.json()["warnings"]})
-        fix = api.post(f"/api/v1/entries/{doses[1]['id']}/corrections", {"action": "correct", "reason": "0,5 statt 0,25", "amount": "0.5", "note": "Ko\u0308ln", "acknowledge": codes})
+        fix = api.post(
+            f"/api/v1/entries/{doses[1]['id']}/corrections",
+            {
+                "action": "correct",
+                "reason": "0,5 statt 0,25",
+                "amount": "0.5",
+                "note": "Ko\u0308ln",
+                "acknowledge": codes,
+            },
+        )
     assert fix.status_code == 201, fix.content
     kinds = set(Entry.objects.filter(user=user).values_list("kind", flat=True))
     assert kinds == {"protocol", "dose", "void"}

@@ -75,9 +75,13 @@ def test_every_route_is_known_so_none_escapes_the_ownership_matrix():
 def alice_world(alice, alice_api):
     protocol = make_protocol(alice_api, name="ALICE-CANARY protocol")
     at = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    dose = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "note": "ALICE-CANARY note"})
+    dose = alice_api.post(
+        "/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "note": "ALICE-CANARY note"}
+    )
     assert dose.status_code == 201
-    effect = alice_api.post("/api/v1/side-effects", {"symptom": "ALICE-CANARY symptom", "severity": 2, "protocol": protocol["id"]})
+    effect = alice_api.post(
+        "/api/v1/side-effects", {"symptom": "ALICE-CANARY symptom", "severity": 2, "protocol": protocol["id"]}
+    )
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY reading"})
     kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
     assert effect.status_code == reading.status_code == kind.status_code == 201
@@ -162,14 +166,32 @@ def test_bob_gets_404_on_every_page_holding_alice_s_ids(alice_world, bob):
 
 
 def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
-    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/doses?include=corrections", "/api/v1/ledger", "/api/v1/side-effects", "/api/v1/metrics", "/api/v1/metric-types"]:
+    for path in [
+        "/api/v1/protocols",
+        "/api/v1/doses",
+        "/api/v1/doses?include=corrections",
+        "/api/v1/ledger",
+        "/api/v1/side-effects",
+        "/api/v1/metrics",
+        "/api/v1/metric-types",
+    ]:
         response = bob_api.get(path)
         assert response.status_code == 200
         assert b"ALICE-CANARY" not in response.content and alice_world["protocol"].encode() not in response.content
     assert bob_api.get("/api/v1/ledger").json()["items"] == []
     client = Client()
     client.force_login(bob)
-    for path in ["/", "/protocols/", "/doses/history/", "/doses/log/", "/side-effects/", "/metrics/", "/metrics/types/", "/side-effects/log/", "/metrics/log/"]:
+    for path in [
+        "/",
+        "/protocols/",
+        "/doses/history/",
+        "/doses/log/",
+        "/side-effects/",
+        "/metrics/",
+        "/metrics/types/",
+        "/side-effects/log/",
+        "/metrics/log/",
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"ALICE-CANARY" not in response.content
@@ -177,10 +199,22 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
 
 def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
     anonymous = Client()
-    for path in ["/api/v1/protocols", "/api/v1/doses", "/api/v1/ledger", "/api/v1/ledger/verify", f"/api/v1/protocols/{alice_world['protocol']}"]:
+    for path in [
+        "/api/v1/protocols",
+        "/api/v1/doses",
+        "/api/v1/ledger",
+        "/api/v1/ledger/verify",
+        f"/api/v1/protocols/{alice_world['protocol']}",
+    ]:
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.get("/api/v1/doses", headers={"Authorization": "Bearer sht_not-a-token"}).status_code == 401
-    for path in ["/protocols/", "/doses/history/", "/doses/log/", "/accounts/settings/", f"/protocols/{alice_world['protocol']}/"]:
+    for path in [
+        "/protocols/",
+        "/doses/history/",
+        "/doses/log/",
+        "/accounts/settings/",
+        f"/protocols/{alice_world['protocol']}/",
+    ]:
         response = anonymous.get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
     for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json", "/guides/", "/api/v1/guides"]:

@@ -33,7 +33,9 @@ def test_the_form_prefills_the_protocol_dose_and_the_next_site_in_rotation(web, 
     first = form_values(web.get(f"/doses/log/?protocol={protocol['id']}").content)
     assert first["amount"] == "0.25" and first["site"] == "abdomen left" and first["client_entry_id"]
     at = (datetime.now(UTC) - timedelta(days=8)).isoformat()
-    alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "site": "abdomen left", "occurred_at": at})
+    alice_api.post(
+        "/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "site": "abdomen left", "occurred_at": at}
+    )
     assert form_values(web.get(f"/doses/log/?protocol={protocol['id']}").content)["site"] == "abdomen right"
 
 
@@ -89,7 +91,10 @@ def test_history_shows_the_head_and_verified_and_voids_are_struck_through(web, a
 def test_history_pages_through_older_entries(web, alice_api, protocol):
     start = datetime.now(UTC) - timedelta(days=400)
     for i in range(55):
-        alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()})
+        alice_api.post(
+            "/api/v1/doses",
+            {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()},
+        )
     first = web.get("/doses/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
     assert first.count('class="entry ') == 25 and "?before=32" in first
     second = web.get("/doses/history/?before=32").content.decode()
@@ -101,7 +106,14 @@ def test_history_pages_through_older_entries(web, alice_api, protocol):
 def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol):
     page = web.post(
         f"/protocols/{protocol['id']}/edit/",
-        {"compound": "semaglutide", "name": "Sema", "dose": "0.5", "unit": "mg", "route": "subcutaneous", "min_interval_hours": "120"},
+        {
+            "compound": "semaglutide",
+            "name": "Sema",
+            "dose": "0.5",
+            "unit": "mg",
+            "route": "subcutaneous",
+            "min_interval_hours": "120",
+        },
     )
     assert page.status_code == 302
     detail = web.get(f"/protocols/{protocol['id']}/").content.decode()
@@ -111,7 +123,9 @@ def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol)
 def test_history_shows_every_kind_of_record_in_words(web, alice_api, protocol):
     alice_api.post("/api/v1/side-effects", {"symptom": "headache", "severity": 3})
     reading = alice_api.post("/api/v1/metrics", {"type": "blood_pressure", "value": 120, "value2": 80}).json()
-    alice_api.post(f"/api/v1/entries/{reading['id']}/corrections", {"action": "correct", "reason": "misread", "value": 118})
+    alice_api.post(
+        f"/api/v1/entries/{reading['id']}/corrections", {"action": "correct", "reason": "misread", "value": 118}
+    )
     page = web.get("/doses/history/").content.decode()
     assert "Side effect: headache, severity 3/10" in page
     assert "Blood pressure: 118/80 mmHg" in page and "<s>Blood pressure: 120/80 mmHg</s>" in page

@@ -46,7 +46,9 @@ def via_client(token: str) -> Callable[[str, dict[str, Any], dict[str, str]], Re
 
     def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         response = api.post(path, body, headers=headers)
-        return Reply(response.status_code, json.loads(response.content), response.headers.get("Idempotent-Replayed") == "true")
+        return Reply(
+            response.status_code, json.loads(response.content), response.headers.get("Idempotent-Replayed") == "true"
+        )
 
     return post
 
@@ -114,9 +116,13 @@ def test_concurrent_duplicates_from_many_devices_record_one_dose_per_round(alice
         # Every third device sends no key; the others each send their own.
         headers = [{} if i % 3 == 0 else {"Idempotency-Key": f"device-{i % DEVICES}-round-{r}-{i}"} for i in range(N)]
 
-        replies = race([lambda p=p, h=h, b=body: p("/api/v1/doses", b, h) for p, h in zip(posters, headers, strict=True)])
+        replies = race(
+            [lambda p=p, h=h, b=body: p("/api/v1/doses", b, h) for p, h in zip(posters, headers, strict=True)]
+        )
 
-        summary = f"round {r}: " + ", ".join(f"{s} x {sum(x.status == s for x in replies)}" for s in sorted({x.status for x in replies}))
+        summary = f"round {r}: " + ", ".join(
+            f"{s} x {sum(x.status == s for x in replies)}" for s in sorted({x.status for x in replies})
+        )
         assert len(replies) == N, summary
         assert not [x for x in replies if x.status >= 500 or x.error], summary
         assert not any("locked" in json.dumps(x.body).lower() for x in replies), summary

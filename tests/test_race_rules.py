@@ -44,7 +44,9 @@ class Rules:
 
 def window_peak(doses: list[Dose], window: timedelta) -> Decimal:
     """The largest total in any window [start, start + window) that starts at a dose."""
-    return max((sum((d.amount for d in doses if s.at <= d.at < s.at + window), Decimal(0)) for s in doses), default=Decimal(0))
+    return max(
+        (sum((d.amount for d in doses if s.at <= d.at < s.at + window), Decimal(0)) for s in doses), default=Decimal(0)
+    )
 
 
 def model_accepts(rules: Rules, history: list[Dose], dose: Dose) -> bool:

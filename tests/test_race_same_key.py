@@ -44,7 +44,9 @@ def via_client(token: str) -> Callable[[str, dict[str, Any], dict[str, str]], Re
 
     def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         response = api.post(path, body, headers=headers)
-        return Reply(response.status_code, json.loads(response.content), response.headers.get("Idempotent-Replayed") == "true")
+        return Reply(
+            response.status_code, json.loads(response.content), response.headers.get("Idempotent-Replayed") == "true"
+        )
 
     return post
 
@@ -159,10 +161,14 @@ def test_twenty_retries_of_one_client_entry_id_under_different_keys_make_one_row
     }
     posters = [transport(token) for _ in range(20)]
 
-    replies = race([lambda p=p, i=i: p("/api/v1/doses", body, {"Idempotency-Key": f"retry-{i}"}) for i, p in enumerate(posters)])
+    replies = race(
+        [lambda p=p, i=i: p("/api/v1/doses", body, {"Idempotency-Key": f"retry-{i}"}) for i, p in enumerate(posters)]
+    )
 
     assert_no_server_errors(replies)
     assert [r.status for r in replies] == [201] * 20
-    assert [str(uid) for uid in Entry.objects.filter(user=alice, kind="dose").values_list("uid", flat=True)] == [entry_id]
+    assert [str(uid) for uid in Entry.objects.filter(user=alice, kind="dose").values_list("uid", flat=True)] == [
+        entry_id
+    ]
     assert all(r.body == replies[0].body for r in replies) and replies[0].body["id"] == entry_id
     assert sum(r.replayed for r in replies) == 19

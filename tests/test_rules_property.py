@@ -68,7 +68,13 @@ def test_rules_match_the_reference_model(history, candidate, min_interval_h, max
 @settings(max_examples=100, deadline=None)
 @given(history=st.lists(st.tuples(minutes, amounts), max_size=6), candidate=st.tuples(minutes, amounts))
 def test_the_decision_does_not_depend_on_the_unit_it_is_written_in(history, candidate):
-    limits = Limits(Unit.MG, min_interval=timedelta(hours=6), max_single_micro=1_000_000, window=timedelta(hours=24), window_max_micro=3_000_000)
+    limits = Limits(
+        Unit.MG,
+        min_interval=timedelta(hours=6),
+        max_single_micro=1_000_000,
+        window=timedelta(hours=24),
+        window_max_micro=3_000_000,
+    )
     past = [Dose(T0 + m * MINUTE, a, Unit.MG) for m, a in history]
     in_mg = Dose(T0 + candidate[0] * MINUTE, candidate[1], Unit.MG)
     in_mcg = Dose(in_mg.occurred_at, candidate[1] * 1000, Unit.MCG)

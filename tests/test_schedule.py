@@ -88,7 +88,13 @@ def test_missed_doses_are_counted_not_invented():
 LADDER = Schedule(
     every=1,
     unit="weeks",
-    ladder=(Step(Decimal("0.25"), 4), Step(Decimal("0.5"), 4), Step(Decimal("1"), 4), Step(Decimal("1.7"), 4), Step(Decimal("2.4"))),
+    ladder=(
+        Step(Decimal("0.25"), 4),
+        Step(Decimal("0.5"), 4),
+        Step(Decimal("1"), 4),
+        Step(Decimal("1.7"), 4),
+        Step(Decimal("2.4")),
+    ),
 )
 
 
@@ -99,7 +105,10 @@ LADDER = Schedule(
 def test_the_ladder_steps_every_4_weeks_and_stays_on_the_last(weeks_in, step):
     first = at(UTC, 2026, 1, 1, 9)
     assert ladder_step(LADDER, first, first + timedelta(weeks=weeks_in)) == step
-    assert LADDER.ladder[step].dose == [Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("1.7"), Decimal("2.4")][step]
+    assert (
+        LADDER.ladder[step].dose
+        == [Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("1.7"), Decimal("2.4")][step]
+    )
 
 
 def test_no_ladder_means_no_step_and_before_the_first_dose_means_step_one():
@@ -129,7 +138,12 @@ moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 
 def test_the_next_due_time_is_always_later_and_within_bounds(moment, tz, every, unit):
     due = advance(moment, Schedule(every=every, unit=unit), tz).astimezone(UTC)
     assert due > moment
-    bound = {"hours": timedelta(hours=every), "days": timedelta(days=every, hours=3), "weeks": timedelta(weeks=every, hours=3), "months": timedelta(days=31 * every + 1)}[unit]
+    bound = {
+        "hours": timedelta(hours=every),
+        "days": timedelta(days=every, hours=3),
+        "weeks": timedelta(weeks=every, hours=3),
+        "months": timedelta(days=31 * every + 1),
+    }[unit]
     assert due - moment <= bound
 
 

@@ -11,7 +11,13 @@ from shotlee.lib.units import AmountError, Unit, convert_micro, from_micro, pars
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("0.25", Decimal("0.25")), (0.1, Decimal("0.1")), (2, Decimal(2)), (" 1.5 ", Decimal("1.5")), ("0.000001", Decimal("0.000001"))],
+    [
+        ("0.25", Decimal("0.25")),
+        (0.1, Decimal("0.1")),
+        (2, Decimal(2)),
+        (" 1.5 ", Decimal("1.5")),
+        ("0.000001", Decimal("0.000001")),
+    ],
 )
 def test_amounts_parse_exactly(raw, expected):
     assert parse_amount(raw) == expected

@@ -41,7 +41,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     values = {"username": "", "timezone": "UTC"}
     # After signing up, go back where the person was going (e.g. a guide's "Track this protocol").
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     if request.method == "POST":
         values = {"username": request.POST.get("username", ""), "timezone": request.POST.get("timezone") or "UTC"}
@@ -72,7 +74,12 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         token = rotate_calendar_token(request.user)
         new_calendar_url = request.build_absolute_uri(reverse("reports:calendar", args=[token]))
         calendar = CalendarToken.objects.get(user=request.user)
-        context = {"profile": profile, "calendar": calendar, "new_calendar_url": new_calendar_url, "unit_rows": _unit_rows(profile)}
+        context = {
+            "profile": profile,
+            "calendar": calendar,
+            "new_calendar_url": new_calendar_url,
+            "unit_rows": _unit_rows(profile),
+        }
         return render(request, "accounts/settings.html", context)
     if request.method == "POST" and request.POST.get("form") == "units":
         from shotlee.metrics.services import PREFERENCES
@@ -88,7 +95,11 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             profile.save(update_fields=["timezone"])
             return redirect("accounts:settings")
         error = f"Unknown time zone {tz!r}; use a name like Europe/London."
-    return render(request, "accounts/settings.html", {"profile": profile, "error": error, "calendar": calendar, "unit_rows": _unit_rows(profile)})
+    return render(
+        request,
+        "accounts/settings.html",
+        {"profile": profile, "error": error, "calendar": calendar, "unit_rows": _unit_rows(profile)},
+    )
 
 
 def _unit_rows(profile: Profile) -> list[dict[str, object]]:
@@ -96,4 +107,7 @@ def _unit_rows(profile: Profile) -> list[dict[str, object]]:
     from shotlee.metrics.services import PREFERENCES
 
     preferred = profile.preferred_units
-    return [{"key": k, "name": BUILT_IN[k].name, "units": units, "chosen": preferred.get(k, units[0])} for k, units in PREFERENCES.items()]
+    return [
+        {"key": k, "name": BUILT_IN[k].name, "units": units, "chosen": preferred.get(k, units[0])}
+        for k, units in PREFERENCES.items()
+    ]

@@ -27,7 +27,9 @@ def register(request: HttpRequest, payload: Registration) -> JsonResponse:
     try:
         user = register_user(payload.username, payload.password, payload.timezone)
     except RegistrationError as exc:
-        detail = [{"loc": ["body", field], "msg": " ".join(msgs), "type": "value_error"} for field, msgs in exc.errors.items()]
+        detail = [
+            {"loc": ["body", field], "msg": " ".join(msgs), "type": "value_error"} for field, msgs in exc.errors.items()
+        ]
         return JsonResponse({"detail": detail}, status=422)
     return JsonResponse({"id": user.pk, "username": user.username}, status=201)
 

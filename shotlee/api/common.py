@@ -29,7 +29,9 @@ class BearerAuth(HttpBearer):
 
 def invalid_body(exc: InvalidInput) -> dict[str, Any]:
     """422 with one message per field, in the shape Ninja uses for its own validation."""
-    return {"detail": [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msg in exc.errors.items()]}
+    return {
+        "detail": [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msg in exc.errors.items()]
+    }
 
 
 def respond(outcome: ledger.Outcome) -> HttpResponse:

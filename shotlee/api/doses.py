@@ -82,7 +82,9 @@ def create_dose(request: HttpRequest, payload: DoseIn) -> JsonResponse:
     values = payload.model_dump()
     protocol = None
     if payload.protocol is not None:
-        protocol = sql.fetch_one(Protocol, "WHERE user_id = %s AND uid = %s", [user.pk, sql.db_value(Protocol, "uid", payload.protocol)])
+        protocol = sql.fetch_one(
+            Protocol, "WHERE user_id = %s AND uid = %s", [user.pk, sql.db_value(Protocol, "uid", payload.protocol)]
+        )
         if protocol is None:
             raise Protocol.DoesNotExist
     elif not (payload.compound or "").strip():
@@ -129,7 +131,9 @@ def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionI
     user = request.auth
     target = get_object_or_404(Entry.objects.for_user(user), uid=entry_id)
     replacement = None
-    changes = {k: v for k, v in payload.model_dump(exclude={"action", "reason", "acknowledge"}).items() if v is not None}
+    changes = {
+        k: v for k, v in payload.model_dump(exclude={"action", "reason", "acknowledge"}).items() if v is not None
+    }
     if payload.action == "correct" and target.kind == Kind.SIDE_EFFECT:
         return respond(correct_side_effect(user, entry_id, changes, payload.reason.strip(), **idempotency(request)))
     if payload.action == "correct" and target.kind == Kind.METRIC:
@@ -160,5 +164,3 @@ def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionI
             **idempotency(request),
         )
     )
-
-

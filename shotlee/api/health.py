@@ -94,7 +94,9 @@ def list_side_effects(request: HttpRequest, filters: Query[SideEffectFilters]) -
     protocol = None
     if filters.protocol:
         protocol = Protocol.objects.for_user(request.auth).get(uid=filters.protocol)
-    rows = symptoms.side_effects(request.auth, protocol=protocol, symptom=filters.symptom, since=filters.since, until=filters.until)
+    rows = symptoms.side_effects(
+        request.auth, protocol=protocol, symptom=filters.symptom, since=filters.since, until=filters.until
+    )
     return JsonResponse({"items": [side_effect_body(request.auth, e) for e in rows[: filters.limit]]})
 
 

@@ -30,7 +30,6 @@ from shotlee.protocols.services import (
 router = Router(tags=["protocols"])
 
 
-
 class ProtocolIn(Schema):
     """Either the fields by hand, or `guide` + `regimen` (any other field given overrides the regimen's)."""
 
@@ -90,7 +89,10 @@ def create(request: HttpRequest, payload: ProtocolIn) -> JsonResponse:
         guide = Guide.objects.filter(slug=payload.guide).first()
         if guide is None:
             raise InvalidInput({"guide": f"no guide {payload.guide!r}"})
-        data = {**settings_from_guide(guide, payload.regimen or ""), **{k: v for k, v in data.items() if k not in ("guide", "regimen")}}
+        data = {
+            **settings_from_guide(guide, payload.regimen or ""),
+            **{k: v for k, v in data.items() if k not in ("guide", "regimen")},
+        }
     elif payload.regimen is not None:
         raise InvalidInput({"regimen": "a regimen needs a guide"})
     settings = _clean(request, data)

@@ -72,7 +72,9 @@ def _same_class(user: Any, drug_class: str, exclude_pk: int | None) -> list[str]
         return [name for name, pk in cursor.fetchall() if pk != exclude_pk]
 
 
-def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None) -> tuple[list[rules.Warning], int | None]:
+def evaluate(
+    user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None
+) -> tuple[list[rules.Warning], int | None]:
     """Run every rule for `dose` against the effective history; returns warnings and the protocol version seq."""
     key = compound_key(dose.protocol.compound if dose.protocol else dose.compound)
     limits = None
@@ -102,7 +104,16 @@ def evaluate(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int |
     return warnings, version_seq
 
 
-def _append_dose(head: Any, user: Any, dose: DoseInput, warnings: list[rules.Warning], version_seq: int | None, *, target: Entry | None = None, reason: str = "") -> Entry:
+def _append_dose(
+    head: Any,
+    user: Any,
+    dose: DoseInput,
+    warnings: list[rules.Warning],
+    version_seq: int | None,
+    *,
+    target: Entry | None = None,
+    reason: str = "",
+) -> Entry:
     key = compound_key(dose.protocol.compound if dose.protocol else dose.compound)
     data: dict[str, Any] = {
         "amount": hashchain.format_decimal(dose.amount),

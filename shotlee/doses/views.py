@@ -153,7 +153,9 @@ def history(request: HttpRequest) -> HttpResponse:
                 "acks": [{**w, "label": rules.LABELS.get(w["code"], w["code"])} for w in data.get("acknowledged", [])],
                 "replaced_by": replacement.seq if replacement else None,
                 "voided": replacement is not None and replacement.kind == Kind.VOID,
-                "correct_url": (correct_dose if entry.kind == Kind.DOSE else correct_other).format(entry.uid) if correctable else "",
+                "correct_url": (correct_dose if entry.kind == Kind.DOSE else correct_other).format(entry.uid)
+                if correctable
+                else "",
             }
         )
     # Check what is shown: each entry's hash, links and signed checkpoints, and that page one ends at the head.
@@ -223,7 +225,12 @@ def correct(request: HttpRequest, uid: UUID) -> HttpResponse:
         if not errors:
             try:
                 correct_entry(
-                    request.user, target.uid, action=values["action"], reason=values["reason"], replacement=replacement, tz=tz
+                    request.user,
+                    target.uid,
+                    action=values["action"],
+                    reason=values["reason"],
+                    replacement=replacement,
+                    tz=tz,
                 )
             except DoseConflict as exc:
                 warnings = [{**w.as_dict(), "label": rules.LABELS[w.code]} for w in exc.warnings]
@@ -287,7 +294,9 @@ def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
     tz = _profile(request).tz
     if request.method == "GET":
         rows = _planned_rows(request.user, protocol, tz)
-        return render(request, "doses/backfill.html", {"protocol": protocol, "rows": rows, "sites": protocol.current.sites})
+        return render(
+            request, "doses/backfill.html", {"protocol": protocol, "rows": rows, "sites": protocol.current.sites}
+        )
     ids = request.POST.getlist("row")[: BACKFILL_ROWS * 2]
     rows = []
     for row_id in ids:
@@ -312,13 +321,21 @@ def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
             row_uid = uuid.UUID(row["id"])
             occurred_at = parse_local(row["occurred_at"], tz)
             dose = build_dose(
-                {"amount": row["amount"], "site": row["site"], "occurred_at": occurred_at, "acknowledge": row["acknowledge"], "client_entry_id": row_uid},
+                {
+                    "amount": row["amount"],
+                    "site": row["site"],
+                    "occurred_at": occurred_at,
+                    "acknowledge": row["acknowledge"],
+                    "client_entry_id": row_uid,
+                },
                 protocol=protocol,
                 defaults={},
             )
             record_dose(request.user, dose, tz=tz)
         except ValueError as exc:  # InvalidInput is a ValueError; so is a bad time or id
-            row["error"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) if isinstance(exc, InvalidInput) else str(exc)
+            row["error"] = (
+                "; ".join(f"{k}: {v}" for k, v in exc.errors.items()) if isinstance(exc, InvalidInput) else str(exc)
+            )
             pending.append(row)
         except DoseConflict as exc:
             row["warnings"] = [{**w.as_dict(), "label": rules.LABELS[w.code]} for w in exc.warnings]
@@ -330,7 +347,13 @@ def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
             recorded += 1
     if not pending:
         return redirect(reverse("doses:history") + f"?backfilled={recorded}")
-    context = {"protocol": protocol, "rows": pending, "sites": protocol.current.sites, "recorded": recorded, "retry": True}
+    context = {
+        "protocol": protocol,
+        "rows": pending,
+        "sites": protocol.current.sites,
+        "recorded": recorded,
+        "retry": True,
+    }
     return render(request, "doses/backfill.html", context, status=409)
 
 
@@ -342,14 +365,25 @@ def correct_record(request: HttpRequest, uid: UUID) -> HttpResponse:
     from shotlee.metrics.services import correct_metric
     from shotlee.symptoms.services import correct_side_effect
 
-    target = get_object_or_404(Entry.objects.for_user(request.user).filter(kind__in=[Kind.SIDE_EFFECT, Kind.METRIC]), uid=uid)
+    target = get_object_or_404(
+        Entry.objects.for_user(request.user).filter(kind__in=[Kind.SIDE_EFFECT, Kind.METRIC]), uid=uid
+    )
     tz = _profile(request).tz
     data = target.data
-    values = {"action": "correct" if target.kind == Kind.SIDE_EFFECT and not data.get("ended_at") else "void", "reason": ""}
+    values = {
+        "action": "correct" if target.kind == Kind.SIDE_EFFECT and not data.get("ended_at") else "void",
+        "reason": "",
+    }
     if target.kind == Kind.SIDE_EFFECT:
         values.update({"ended_at": "", "severity": str(data["severity"])})
     else:
-        values.update({"value": data["entered"]["value"], "value2": data["entered"].get("value2", ""), "unit": data["entered"]["unit"]})
+        values.update(
+            {
+                "value": data["entered"]["value"],
+                "value2": data["entered"].get("value2", ""),
+                "unit": data["entered"]["unit"],
+            }
+        )
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = {key: request.POST.get(key, "").strip() for key in values}
@@ -367,7 +401,10 @@ def correct_record(request: HttpRequest, uid: UUID) -> HttpResponse:
         if not errors:
             try:
                 if values["action"] == "void":
-                    write(request.user, lambda head: _void_outcome(void(head, _fresh(request.user, uid), values["reason"])))
+                    write(
+                        request.user,
+                        lambda head: _void_outcome(void(head, _fresh(request.user, uid), values["reason"])),
+                    )
                 elif target.kind == Kind.SIDE_EFFECT:
                     correct_side_effect(request.user, uid, changes, values["reason"])
                 else:

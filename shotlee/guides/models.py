@@ -12,7 +12,9 @@ class GuideQuerySet(models.QuerySet):
     def search(self, text: str) -> GuideQuerySet:
         if not text:
             return self
-        return self.filter(models.Q(title__icontains=text) | models.Q(summary__icontains=text) | models.Q(compounds__icontains=text))
+        return self.filter(
+            models.Q(title__icontains=text) | models.Q(summary__icontains=text) | models.Q(compounds__icontains=text)
+        )
 
 
 class Guide(models.Model):

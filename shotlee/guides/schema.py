@@ -77,7 +77,7 @@ class _Check:
 
     def decimal(self, value: Any, field: str) -> str:
         if not isinstance(value, str):
-            self.fail(field, "must be a decimal written as a string, like \"0.25\"")
+            self.fail(field, 'must be a decimal written as a string, like "0.25"')
         try:
             number = Decimal(value)
         except InvalidOperation:
@@ -201,7 +201,9 @@ def _regimen(c: _Check, regimen: Any, field: str, source_keys: set[str], seen: s
         last = j == len(regimen["ladder"]) - 1
         c.keys(step, f"{field}.ladder[{j}]", {"dose", "weeks"}, {"weeks"} if last else set())
         c.decimal(step["dose"], f"{field}.ladder[{j}].dose")
-        if "weeks" in step and (isinstance(step["weeks"], bool) or not isinstance(step["weeks"], int) or step["weeks"] < 1):
+        if "weeks" in step and (
+            isinstance(step["weeks"], bool) or not isinstance(step["weeks"], int) or step["weeks"] < 1
+        ):
             c.fail(f"{field}.ladder[{j}].weeks", "must be a whole number of weeks")
     if regimen["course"] is not None:
         c.keys(regimen["course"], f"{field}.course", {"sessions", "note"}, {"note"})

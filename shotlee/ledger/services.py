@@ -201,7 +201,7 @@ def correctable(user: Any, target_uid: uuid.UUID) -> Entry:
 
 
 def void(head: LedgerHead, target: Entry, reason: str) -> Entry:
-    """"Entered in error": a record that takes the target out of the effective view; the target stays."""
+    """ "Entered in error": a record that takes the target out of the effective view; the target stays."""
     return append(
         head,
         kind="void",

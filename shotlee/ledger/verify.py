@@ -18,9 +18,7 @@ from django.db import connection
 
 from shotlee.lib import hashchain
 
-COLUMNS = (
-    "seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash, hash"
-)
+COLUMNS = "seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash, hash"
 CHUNK = 5000
 
 
@@ -47,7 +45,9 @@ def _time(value: Any) -> datetime:
 
 
 def _record(user_id: int, row: tuple) -> dict[str, Any]:
-    seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash = row[:12]
+    seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash = (
+        row[:12]
+    )
     return {
         "v": 1,
         "user": user_id,
@@ -124,7 +124,10 @@ def verify_user(user_id: int, key: bytes | None = None, external: list[dict[str,
         while pending is not None and pending[0] <= last:
             pending = next(checkpoints, None)
         if pending is not None:
-            return bad(last + 1, f"a signed checkpoint exists for entry #{pending[0]}, beyond the last entry: the chain was cut short")
+            return bad(
+                last + 1,
+                f"a signed checkpoint exists for entry #{pending[0]}, beyond the last entry: the chain was cut short",
+            )
 
         head = connection.cursor()
         head.execute("SELECT seq, head_hash FROM ledger_head WHERE user_id = %s", [user_id])
@@ -144,7 +147,9 @@ def verify_user(user_id: int, key: bytes | None = None, external: list[dict[str,
         if not hashchain.checkpoint_valid(key, user_id, seq, head_hash, signature):
             return bad(last + 1, f"the saved checkpoint for #{seq} has an invalid signature")
         if seq > last:
-            return bad(last + 1, f"a saved checkpoint covers entry #{seq}, beyond the last entry: the chain was cut short")
+            return bad(
+                last + 1, f"a saved checkpoint covers entry #{seq}, beyond the last entry: the chain was cut short"
+            )
         if _hash_at(user_id, seq) != head_hash:
             return bad(seq, f"entry #{seq} differs from the saved checkpoint")
     return Verdict(True, last, prev)

@@ -96,7 +96,13 @@ def build_reading(user: Any, values: dict[str, Any], defaults: dict[str, Any] | 
                 warnings += [warning] if warning else []
             except lib.MetricError as exc:
                 errors["value2"] = f"diastolic: {exc}"
-            if value is not None and value2 is not None and "value" not in errors and "value2" not in errors and value2 >= value:
+            if (
+                value is not None
+                and value2 is not None
+                and "value" not in errors
+                and "value2" not in errors
+                and value2 >= value
+            ):
                 errors["value2"] = "the diastolic (lower) number must be below the systolic"
     else:
         unit = merged.get("unit") or kind.unit
@@ -107,7 +113,9 @@ def build_reading(user: Any, values: dict[str, Any], defaults: dict[str, Any] | 
             low = Decimal(kind.min_value) if kind.min_value else None
             high = Decimal(kind.max_value) if kind.max_value else None
             if (low is not None and value < low) or (high is not None and value > high):
-                errors["value"] = f"{kind.name} must be between {kind.min_value or '…'} and {kind.max_value or '…'} {kind.unit}"
+                errors["value"] = (
+                    f"{kind.name} must be between {kind.min_value or '…'} and {kind.max_value or '…'} {kind.unit}"
+                )
     if errors:
         raise InvalidInput(errors)
     protocol = None
@@ -148,7 +156,13 @@ def since_last_dose(user: Any, at: datetime) -> list[dict[str, Any]]:
         )
         if last is not None:
             hours = Decimal((at - last.occurred_at).total_seconds()) / 3600
-            context.append({"protocol": str(protocol.uid), "name": protocol.name, "hours": hashchain.format_decimal(hours.quantize(Decimal("0.1")))})
+            context.append(
+                {
+                    "protocol": str(protocol.uid),
+                    "name": protocol.name,
+                    "hours": hashchain.format_decimal(hours.quantize(Decimal("0.1"))),
+                }
+            )
     return context
 
 
@@ -193,7 +207,9 @@ def record_metric(user: Any, reading: Reading, **write_options: Any) -> ledger.O
     return ledger.write(user, action, **write_options)
 
 
-def correct_metric(user: Any, target_uid: uuid.UUID, values: dict[str, Any], reason: str, **write_options: Any) -> ledger.Outcome:
+def correct_metric(
+    user: Any, target_uid: uuid.UUID, values: dict[str, Any], reason: str, **write_options: Any
+) -> ledger.Outcome:
     def action(head: Any) -> ledger.Outcome:
         target = ledger.correctable(user, target_uid)
         data = target.data
@@ -269,5 +285,7 @@ def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str,
     if unit not in spec.all_units():
         unit = spec.unit
     value = lib.display(lib.from_canonical(spec, Decimal(data["value"]), unit), spec, unit)
-    value2 = lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
+    value2 = (
+        lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
+    )
     return value, value2, unit

@@ -20,8 +20,14 @@ from shotlee.protocols.models import Protocol
 
 
 def _types(user: Any) -> list[dict[str, Any]]:
-    built_in = [{"key": s.key, "name": s.name, "units": s.all_units(), "lab": s.lab, "pair": s.pair} for s in lib.BUILT_IN.values()]
-    custom = [{"key": t.key, "name": t.name, "units": [t.unit], "lab": False, "pair": False} for t in MetricType.objects.for_user(user)]
+    built_in = [
+        {"key": s.key, "name": s.name, "units": s.all_units(), "lab": s.lab, "pair": s.pair}
+        for s in lib.BUILT_IN.values()
+    ]
+    custom = [
+        {"key": t.key, "name": t.name, "units": [t.unit], "lab": False, "pair": False}
+        for t in MetricType.objects.for_user(user)
+    ]
     return built_in + custom
 
 
@@ -67,7 +73,13 @@ def metric_log(request: HttpRequest) -> HttpResponse:
     warnings: list[str] = []
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
-        data: dict[str, Any] = {"type": key, "value": values["value"], "value2": values["value2"] or None, "unit": values["unit"], "note": values["note"]}
+        data: dict[str, Any] = {
+            "type": key,
+            "value": values["value"],
+            "value2": values["value2"] or None,
+            "unit": values["unit"],
+            "note": values["note"],
+        }
         if values["protocol"]:
             data["protocol"] = values["protocol"]
         try:
@@ -102,10 +114,17 @@ def metric_types(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
         try:
-            create_metric_type(request.user, values["name"], values["unit"], values["min"] or None, values["max"] or None)
+            create_metric_type(
+                request.user, values["name"], values["unit"], values["min"] or None, values["max"] or None
+            )
         except InvalidInput as exc:
             errors = exc.errors
         else:
             return redirect("metrics:types")
-    context = {"custom": MetricType.objects.for_user(request.user), "built_in": lib.BUILT_IN.values(), "values": values, "errors": errors}
+    context = {
+        "custom": MetricType.objects.for_user(request.user),
+        "built_in": lib.BUILT_IN.values(),
+        "values": values,
+        "errors": errors,
+    }
     return render(request, "metrics/metric_types.html", context, status=422 if errors else 200)

@@ -67,7 +67,7 @@ def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
         return []
     steps: list[dict[str, Any]] = []
     if not isinstance(raw, list) or len(raw) > 20:
-        errors["ladder"] = "must be a list of at most 20 steps like {\"dose\": \"0.25\", \"weeks\": 4}"
+        errors["ladder"] = 'must be a list of at most 20 steps like {"dose": "0.25", "weeks": 4}'
         return []
     for i, step in enumerate(raw):
         last = i == len(raw) - 1
@@ -76,7 +76,9 @@ def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
             return []
         dose = _amount(step.get("dose"), "ladder", errors, required=True)
         weeks = step.get("weeks")
-        if (weeks is None and not last) or (weeks is not None and (isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520)):
+        if (weeks is None and not last) or (
+            weeks is not None and (isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520)
+        ):
             errors["ladder"] = f"step {i + 1} needs a whole number of weeks (1 to 520)"
             return []
         steps.append({"dose": dose, **({"weeks": weeks} if weeks is not None else {})})
@@ -102,12 +104,19 @@ def _schedule(data: dict[str, Any], ladder: list[dict[str, Any]], errors: dict[s
             every = raw.get("every")
             if isinstance(every, str) and every.strip().isdigit():
                 every = int(every)
-            if set(raw) - {"every", "unit"} or isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 1000:
+            if (
+                set(raw) - {"every", "unit"}
+                or isinstance(every, bool)
+                or not isinstance(every, int)
+                or not 1 <= every <= 1000
+            ):
                 raise ValueError
             normal = {"every": every, "unit": raw.get("unit", "days")}
         Schedule.from_dict({**normal, "ladder": ladder})
     except (ValueError, KeyError, TypeError):
-        errors["schedule"] = "must be every N hours, days, weeks or months (N a whole number), or a list of weekdays (mon … sun)"
+        errors["schedule"] = (
+            "must be every N hours, days, weeks or months (N a whole number), or a list of weekdays (mon … sun)"
+        )
         return None
     return normal
 
@@ -174,7 +183,9 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     window_hours = _hours(data.get("window_hours"), "window_hours", errors)
     window_max = _amount(data.get("window_max"), "window_max", errors, required=False)
     if (window_hours is None) != (window_max is None) and "window_hours" not in errors and "window_max" not in errors:
-        errors["window_max" if window_hours else "window_hours"] = "a rolling-window cap needs both window_hours and window_max"
+        errors["window_max" if window_hours else "window_hours"] = (
+            "a rolling-window cap needs both window_hours and window_max"
+        )
     if dose and max_single and Decimal(dose) > Decimal(max_single):
         errors["max_single_dose"] = "is below the protocol's own dose"
     sites = data.get("sites") or []

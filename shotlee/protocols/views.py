@@ -56,7 +56,8 @@ def to_form(settings: dict[str, Any]) -> dict[str, Any]:
     values["weekdays"] = schedule.get("weekdays") or []
     values["sites"] = ", ".join(settings.get("sites") or [])
     values["ladder"] = ", ".join(
-        f"{step['dose']}:{step['weeks']}" if step.get("weeks") else str(step["dose"]) for step in settings.get("ladder") or []
+        f"{step['dose']}:{step['weeks']}" if step.get("weeks") else str(step["dose"])
+        for step in settings.get("ladder") or []
     )
     return values
 
@@ -101,7 +102,12 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def protocol_new(request: HttpRequest) -> HttpResponse:
     """A protocol by hand, or prefilled from a guide's regimen (?guide=slug&regimen=key) and adjustable."""
-    values: dict[str, Any] = {"unit": "mg", "route": "subcutaneous", "every_unit": "days", "starts_on": _today(request).isoformat()}
+    values: dict[str, Any] = {
+        "unit": "mg",
+        "route": "subcutaneous",
+        "every_unit": "days",
+        "starts_on": _today(request).isoformat(),
+    }
     errors: dict[str, str] = {}
     slug = request.POST.get("guide") or request.GET.get("guide")
     guide = Guide.objects.filter(slug=slug).first() if slug else None

@@ -42,7 +42,10 @@ def build_feed(user: Any, tz: tzinfo = UTC, now: datetime | None = None) -> byte
             event.add("dtstart", due.astimezone(UTC))
             event.add("duration", timedelta(minutes=15))
             event.add("summary", f"Dose due: {protocol.name} {format_decimal(dose)} {protocol.current.unit.value}")
-            event.add("description", "Planned by your protocol in Shotlee. Log it there once taken; nothing is recorded from the calendar.")
+            event.add(
+                "description",
+                "Planned by your protocol in Shotlee. Log it there once taken; nothing is recorded from the calendar.",
+            )
             event.add("categories", ["Shotlee"])
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")

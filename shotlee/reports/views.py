@@ -17,7 +17,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         raise Http404
     profile = Profile.objects.filter(user=user).first()
-    response = HttpResponse(build_feed(user, profile.tz if profile else UTC), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        build_feed(user, profile.tz if profile else UTC), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="shotlee.ics"'
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -143,7 +143,9 @@ def record_side_effect(user: Any, effect: SideEffectInput, **write_options: Any)
     return ledger.write(user, action, **write_options)
 
 
-def correct_side_effect(user: Any, target_uid: uuid.UUID, values: dict[str, Any], reason: str, **write_options: Any) -> ledger.Outcome:
+def correct_side_effect(
+    user: Any, target_uid: uuid.UUID, values: dict[str, Any], reason: str, **write_options: Any
+) -> ledger.Outcome:
     """Supersede a side effect with corrected values, e.g. the end of a symptom that was ongoing."""
 
     def action(head: Any) -> ledger.Outcome:
@@ -153,7 +155,9 @@ def correct_side_effect(user: Any, target_uid: uuid.UUID, values: dict[str, Any]
             "symptom": data["symptom"],
             "severity": data["severity"],
             "started_at": target.occurred_at,
-            "ended_at": datetime.fromisoformat(data["ended_at"].replace("Z", "+00:00")) if data.get("ended_at") else None,
+            "ended_at": datetime.fromisoformat(data["ended_at"].replace("Z", "+00:00"))
+            if data.get("ended_at")
+            else None,
             "protocol": target.subject,
             "dose": data.get("dose"),
             "site": data.get("site", ""),
@@ -165,7 +169,14 @@ def correct_side_effect(user: Any, target_uid: uuid.UUID, values: dict[str, Any]
     return ledger.write(user, action, **write_options)
 
 
-def side_effects(user: Any, *, protocol: Protocol | None = None, symptom: str = "", since: datetime | None = None, until: datetime | None = None):
+def side_effects(
+    user: Any,
+    *,
+    protocol: Protocol | None = None,
+    symptom: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
     rows = Entry.objects.for_user(user).filter(kind=Kind.SIDE_EFFECT).effective()
     if protocol is not None:
         rows = rows.filter(subject=protocol.uid)

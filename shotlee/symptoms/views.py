@@ -55,13 +55,24 @@ def side_effect_list(request: HttpRequest) -> HttpResponse:
         {
             "entry": e,
             "data": e.data,
-            "ended_at": datetime.fromisoformat(e.data["ended_at"].replace("Z", "+00:00")) if e.data.get("ended_at") else None,
+            "ended_at": datetime.fromisoformat(e.data["ended_at"].replace("Z", "+00:00"))
+            if e.data.get("ended_at")
+            else None,
             "protocol": names.get(e.subject),
             "days": days_since_last_dose(request.user, e),
         }
         for e in rows
     ]
-    context = {"items": items, "protocols": protocols, "chosen": chosen, "symptom": symptom, "period": period, "tz": tz, "anchors": SEVERITY_ANCHORS, "recorded": request.GET.get("recorded") == "1"}
+    context = {
+        "items": items,
+        "protocols": protocols,
+        "chosen": chosen,
+        "symptom": symptom,
+        "period": period,
+        "tz": tz,
+        "anchors": SEVERITY_ANCHORS,
+        "recorded": request.GET.get("recorded") == "1",
+    }
     return render(request, "symptoms/side_effect_list.html", context)
 
 

@@ -72,11 +72,15 @@ class Command(BaseCommand):
         if not options.get("user"):
             # A chain whose account was deleted behind the app's back: saved checkpoints or orphan rows remain.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT DISTINCT user_id FROM ledger_entry UNION SELECT DISTINCT user_id FROM ledger_checkpoint")
+                cursor.execute(
+                    "SELECT DISTINCT user_id FROM ledger_entry UNION SELECT DISTINCT user_id FROM ledger_checkpoint"
+                )
                 orphans = {row[0] for row in cursor.fetchall()} - checked
             for user_id in sorted(orphans | (set(external) - checked)):
                 problems += 1
-                self.stdout.write(f"BAD  user #{user_id}: first bad seq 1: a chain or saved checkpoint exists but the account is gone")
+                self.stdout.write(
+                    f"BAD  user #{user_id}: first bad seq 1: a chain or saved checkpoint exists but the account is gone"
+                )
         self.stdout.write(f"{len(checked)} chain(s) checked, {problems} problem(s)")
         if problems:
             raise CommandError(f"ledger verification failed: {problems} problem(s)", returncode=1)
