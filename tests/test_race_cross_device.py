@@ -11,94 +11,29 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-import requests
-from django.db import connection
 
 from shotlee.accounts.services import issue_token
 from shotlee.ledger.models import Entry
 from tests.conftest import Api, make_protocol
+from tests.racing import http_base, race, via_client, via_http
 
 N = 50
 DEVICES = 5
-TIMEOUT = 60.0
 ROUNDS = os.environ.get("SHOTLEE_RACE_ROUNDS", "")
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    replayed: bool
-    error: str = ""
-
-
-def via_client(token: str) -> Callable[[str, dict[str, Any], dict[str, str]], Reply]:
-    api = Api(token)
-
-    def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
-        response = api.post(path, body, headers=headers)
-        return Reply(
-            response.status_code, json.loads(response.content), response.headers.get("Idempotent-Replayed") == "true"
-        )
-
-    return post
-
-
-def via_http(base_url: str, token: str) -> Callable[[str, dict[str, Any], dict[str, str]], Reply]:
-    def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
-        response = requests.post(
-            base_url + path,
-            data=json.dumps(body),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", **headers},
-            timeout=TIMEOUT / 2,
-        )
-        return Reply(response.status_code, response.json(), response.headers.get("Idempotent-Replayed") == "true")
-
-    return post
 
 
 @pytest.fixture(params=["client", "http"])
 def transport(request):
     """(poster factory, rounds): the Django test client, or `requests` against the live server."""
     if request.param == "http":
-        server = request.getfixturevalue("live_server")
-        # Django's test server listens with a backlog of 10, so 50 simultaneous connects get
-        # reset before reaching the app; listen() again with room for every client of the race.
-        server.thread.httpd.socket.listen(128)
-        return (lambda token: via_http(server.url, token)), int(ROUNDS or 3)
+        base = http_base(request)
+        return (lambda token: via_http(base, token)), int(ROUNDS or 3)
     return via_client, int(ROUNDS or 10)
-
-
-def race(calls: list[Callable[[], Reply]]) -> list[Reply]:
-    """Run each call in its own thread, all released by one barrier; bounded by TIMEOUT."""
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    replies: list[Reply | None] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            replies[i] = calls[i]()
-        except Exception as exc:  # an unhandled server error or a transport failure
-            replies[i] = Reply(599, None, False, f"{type(exc).__name__}: {exc}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(t.is_alive() for t in threads), "a request did not finish in time"
-    return [r for r in replies if r is not None]
 
 
 def test_concurrent_duplicates_from_many_devices_record_one_dose_per_round(alice, transport):
