@@ -130,3 +130,31 @@ def _fast_password_hashing(settings, request):
     """Argon2 costs about a second per user under load; tests that check hashing ask for it with @pytest.mark.argon2."""
     if request.node.get_closest_marker("argon2") is None:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per test module (skips or fails as tests.browser_support says)."""
+    from tests.browser_support import allow_sync_orm_under_playwright, chromium
+
+    with allow_sync_orm_under_playwright(), chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """Opens pages in fresh browser contexts (no shared cookies), closed after the test."""
+    from tests.browser_support import STEP_TIMEOUT_MS, PageProblems
+
+    contexts: list[Any] = []
+
+    def opener(viewport: dict[str, int], timezone_id: str = "UTC", **options: Any) -> tuple[Any, Any]:
+        context = browser.new_context(viewport=viewport, timezone_id=timezone_id, locale="en-GB", **options)
+        context.set_default_timeout(STEP_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        return page, PageProblems(page)
+
+    yield opener
+    for context in contexts:
+        context.close()

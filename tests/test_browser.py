@@ -21,11 +21,7 @@ from shotlee.ledger.models import Entry, Kind, LedgerHead
 from tests.browser_support import (
     DESKTOP,
     PHONE,
-    STEP_TIMEOUT_MS,
-    PageProblems,
-    allow_sync_orm_under_playwright,
     assert_fits_viewport,
-    chromium,
     entry,
     fill_protocol,
     low_contrast_text,
@@ -53,29 +49,6 @@ PROTOCOL = {
     "max_single_dose": "2",
     "sites": "frontal, vertex, crown",
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with allow_sync_orm_under_playwright(), chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """A fresh browser context per call (no shared cookies), closed after the test."""
-    contexts: list[Any] = []
-
-    def opener(viewport: dict[str, int], timezone_id: str = "UTC", **options: Any) -> tuple[Any, PageProblems]:
-        context = browser.new_context(viewport=viewport, timezone_id=timezone_id, locale="en-GB", **options)
-        context.set_default_timeout(STEP_TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        return page, PageProblems(page)
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def doses_of(username: str) -> int:

@@ -22,11 +22,7 @@ from shotlee.protocols.models import Protocol
 from tests.browser_support import (
     DESKTOP,
     PHONE,
-    STEP_TIMEOUT_MS,
-    PageProblems,
-    allow_sync_orm_under_playwright,
     assert_fits_viewport,
-    chromium,
     low_contrast_text,
     main,
     screenshot,
@@ -45,31 +41,9 @@ TRACK = "/protocols/new/?guide=dutasteride-mesotherapy&regimen=quarterly-0-1-mg"
 LB = Decimal("0.45359237")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with allow_sync_orm_under_playwright(), chromium() as launched:
-        yield launched
-
-
 @pytest.fixture(autouse=True)
 def guides(transactional_db):
     load_guides()
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    contexts: list[Any] = []
-
-    def opener(viewport: dict[str, int], timezone_id: str = "UTC", **options: Any) -> tuple[Any, PageProblems]:
-        context = browser.new_context(viewport=viewport, timezone_id=timezone_id, locale="en-GB", **options)
-        context.set_default_timeout(STEP_TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        return page, PageProblems(page)
-
-    yield opener
-    for context in contexts:
-        context.close()
 
 
 def field(page: Any, label: str) -> Any:
