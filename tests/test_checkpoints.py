@@ -28,12 +28,6 @@ S = 7  # the checkpoint most cases are built from
 T = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Argon2 is deliberately slow; these tests are about the ledger, not passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def build_chain(user: Any, n: int) -> None:
     def action(head: Any) -> services.Outcome:
         for i in range(n):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,32 +16,9 @@ from django.test import Client
 
 from shotlee.ledger.models import AppendOnlyError, Checkpoint, Entry
 from tests.conftest import make_protocol
+from tests.ledger_support import checksum
 
 T = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Argon2 is deliberately slow; these tests are about the ledger, not passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def checksum() -> dict[str, Any]:
-    """Counts, max seqs, head rows, the hash lists, and a digest of every column of both ledger tables."""
-    out: dict[str, Any] = {}
-    with connection.cursor() as cursor:
-        for table in ("ledger_entry", "ledger_checkpoint"):
-            cursor.execute(f"SELECT COUNT(*), MAX(seq) FROM {table}")
-            out[f"{table} count, max seq"] = tuple(cursor.fetchone())
-            cursor.execute(f"SELECT * FROM {table} ORDER BY id")
-            out[f"{table} digest"] = hashlib.sha256(repr(cursor.fetchall()).encode()).hexdigest()
-        cursor.execute("SELECT user_id, seq, hash FROM ledger_entry ORDER BY user_id, seq")
-        out["entry hashes"] = cursor.fetchall()
-        cursor.execute("SELECT user_id, seq, head_hash, signature FROM ledger_checkpoint ORDER BY user_id, seq")
-        out["checkpoints"] = cursor.fetchall()
-        cursor.execute("SELECT user_id, seq, head_hash FROM ledger_head ORDER BY user_id")
-        out["heads"] = cursor.fetchall()
-    return out
 
 
 @pytest.fixture

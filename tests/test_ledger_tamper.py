@@ -35,12 +35,6 @@ T = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Argon2 is deliberately slow; these tests are about the ledger, not passwords."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 # --- building and reading chains -------------------------------------------------------------
 
 
