@@ -21,7 +21,7 @@ from shotlee.lib import hashchain, rules, schedule
 from shotlee.lib.classes import compound_key
 from shotlee.lib.units import Unit, convert_micro, from_micro, to_micro
 from shotlee.protocols.models import Protocol
-from shotlee.protocols.services import class_of, version_at
+from shotlee.protocols.services import class_of, limits_at
 
 
 class DoseConflict(Exception):
@@ -80,8 +80,7 @@ def evaluate(
     limits = None
     version_seq = None
     if dose.protocol is not None:
-        version, version_seq = version_at(user, dose.protocol, dose.occurred_at)
-        limits = version.limits()
+        limits, version_seq = limits_at(user, dose.protocol, dose.occurred_at)
     duplicate_window = timedelta(minutes=django_settings.DUPLICATE_WINDOW_MINUTES)
     span = max(
         duplicate_window,

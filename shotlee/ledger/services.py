@@ -26,7 +26,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from shotlee.ledger import sql
-from shotlee.ledger.models import Checkpoint, Entry, IdempotencyRecord, LedgerHead
+from shotlee.ledger.durability import group_commit
+from shotlee.ledger.models import Entry, IdempotencyRecord, LedgerHead
 from shotlee.lib import hashchain
 
 ATTEMPTS = 5
@@ -85,15 +86,14 @@ def append(
     entry.hash = entry.compute_hash()
     entry._data = json.loads(entry.payload)  # exactly what a later read returns (times as text)
     sql.insert(entry)
-    checkpoint = Checkpoint(
-        user_id=head.user_id,
-        seq=entry.seq,
-        head_hash=entry.hash,
-        key_id=settings.LEDGER_KEY_ID,
-        signature=hashchain.sign_checkpoint(settings.LEDGER_KEY, head.user_id, entry.seq, entry.hash),
-        created_at=now,
+    sql.insert_checkpoint(
+        head.user_id,
+        entry.seq,
+        entry.hash,
+        settings.LEDGER_KEY_ID,
+        hashchain.sign_checkpoint(settings.LEDGER_KEY, head.user_id, entry.seq, entry.hash),
+        now,
     )
-    sql.insert(checkpoint)
     head.seq, head.head_hash = entry.seq, entry.hash
     sql.move_head(head, now)
     return entry
@@ -149,7 +149,7 @@ def write(
     """
     for attempt in range(ATTEMPTS):
         try:
-            with writer_queue(), transaction.atomic(durable=True):
+            with group_commit(), writer_queue(), transaction.atomic(durable=True):
                 head = sql.lock_head(user.pk)
                 if head is None:
                     raise LedgerHead.DoesNotExist

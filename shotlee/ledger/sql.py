@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models import DateTimeField, UUIDField
 
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 
@@ -41,11 +42,39 @@ def py_time(value: Any) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def insert(obj: Any) -> None:
-    sql, fields = (ENTRY_INSERT, ENTRY_FIELDS) if isinstance(obj, Entry) else (CHECKPOINT_INSERT, CHECKPOINT_FIELDS)
-    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+@functools.cache
+def _preparers(model: Any, vendor: str) -> list[tuple[str, Any]]:
+    """Per column to insert: the attribute, and the field when its value needs preparing for this engine.
+
+    Times and UUIDs go through the field's own `get_db_prep_save` (SQLite stores
+    them as text); integers and strings are stored as they are, as the ORM would.
+    """
+    return [(f.attname, f if isinstance(f, (DateTimeField, UUIDField)) else None) for f in ENTRY_FIELDS]
+
+
+def insert(entry: Entry) -> None:
+    params = [
+        getattr(entry, name) if field is None else field.get_db_prep_save(getattr(entry, name), connection)
+        for name, field in _preparers(Entry, connection.vendor)
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(ENTRY_INSERT, params)
+
+
+def insert_checkpoint(
+    user_id: int, seq: int, head_hash: str, key_id: str, signature: str, created_at: datetime
+) -> None:
+    """The checkpoint row, without building a model instance (one per append, inside the lock)."""
+    values = {
+        "user_id": user_id,
+        "seq": seq,
+        "head_hash": head_hash,
+        "key_id": key_id,
+        "signature": signature,
+        "created_at": db_value(Checkpoint, "created_at", created_at),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CHECKPOINT_INSERT, [values[f.attname] for f in CHECKPOINT_FIELDS])
 
 
 def lock_head(user_id: int) -> LedgerHead | None:
@@ -83,14 +112,32 @@ def _plan(model: Any, vendor: str) -> tuple[str, list[str], list[tuple[int, list
 
 def fetch_one(model: Any, joins_and_where: str, params: list[Any]) -> Any:
     """One row as a full model instance (through `from_db`, like the ORM), from a prepared statement."""
-    columns, names, converters = _plan(model, connection.vendor)
+    found = fetch_joined((model,), joins_and_where, params)
+    return None if found is None else found[0]
+
+
+def fetch_joined(models: tuple[Any, ...], joins_and_where: str, params: list[Any]) -> tuple[Any, ...] | None:
+    """One row of several joined tables, one instance per model (None for a LEFT JOIN that found nothing).
+
+    `joins_and_where` follows `FROM <first model's table>`; the tables must not be aliased.
+    """
+    plans = [_plan(model, connection.vendor) for model in models]
+    columns = ", ".join(plan[0] for plan in plans)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {model._meta.db_table} {joins_and_where}", params)
+        cursor.execute(f"SELECT {columns} FROM {models[0]._meta.db_table} {joins_and_where}", params)
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    for i, found, col in converters:  # SQLite text -> datetime, UUID, bool, as the ORM's compiler does
-        for converter in found:
-            values[i] = converter(values[i], col, connection)
-    return model.from_db(connection.alias, names, values)
+    out = []
+    start = 0
+    for model, (_, names, converters) in zip(models, plans, strict=True):
+        values = list(row[start : start + len(names)])
+        start += len(names)
+        if all(value is None for value in values):
+            out.append(None)
+            continue
+        for i, found, col in converters:  # SQLite text -> datetime, UUID, bool, as the ORM's compiler does
+            for converter in found:
+                values[i] = converter(values[i], col, connection)
+        out.append(model.from_db(connection.alias, names, values))
+    return tuple(out)

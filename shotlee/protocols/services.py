@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -14,7 +15,7 @@ from shotlee.guides.models import Guide
 from shotlee.ledger import services as ledger
 from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind
-from shotlee.lib import hashchain
+from shotlee.lib import hashchain, rules
 from shotlee.lib.classes import compound_key, drug_class
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.schedule import WEEKDAYS, Schedule
@@ -281,11 +282,8 @@ VERSIONS_SQL = (
 )
 
 
-def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolSettings, int]:
-    """The settings in force at `when`, and the seq of that version.
-
-    A dose back-dated before the protocol was created is checked against its first version.
-    """
+def _version_row(user: Any, protocol: Protocol, when: datetime) -> tuple[str, int]:
+    """The payload and seq of the version in force at `when` (the first one for a dose back-dated before it)."""
     with connection.cursor() as cursor:  # prepared SQL: this runs inside the chain lock on every dose
         cursor.execute(VERSIONS_SQL, [user.pk, sql.db_value(Entry, "subject", protocol.uid)])
         versions = [(sql.py_time(at), seq, payload) for at, seq, payload in cursor.fetchall()]
@@ -293,7 +291,28 @@ def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolS
     for version in versions:
         if version[0] <= when:
             chosen = version
-    return ProtocolSettings.from_dict(json.loads(chosen[2])["settings"]), chosen[1]
+    return chosen[2], chosen[1]
+
+
+def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolSettings, int]:
+    """The settings in force at `when`, and the seq of that version.
+
+    A dose back-dated before the protocol was created is checked against its first version.
+    """
+    payload, seq = _version_row(user, protocol, when)
+    return ProtocolSettings.from_dict(json.loads(payload)["settings"]), seq
+
+
+def limits_at(user: Any, protocol: Protocol, when: datetime) -> tuple[rules.Limits, int]:
+    """The rule limits of the version in force at `when`, and its seq (what every dose is checked against)."""
+    payload, seq = _version_row(user, protocol, when)
+    return _limits(payload), seq
+
+
+@functools.lru_cache(maxsize=1024)
+def _limits(payload: str) -> rules.Limits:
+    # A version's payload never changes (it is a ledger entry) and Limits is immutable: parse each once.
+    return ProtocolSettings.from_dict(json.loads(payload)["settings"]).limits()
 
 
 def protocol_body(protocol: Protocol, next_due_at: datetime | None = None) -> dict[str, Any]:
