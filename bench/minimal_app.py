@@ -1,15 +1,22 @@
-"""The baseline for `bench/run.py`: the smallest Django app that answers JSON.
+"""The baselines for `bench/run.py`: the smallest Django apps that answer JSON.
 
-One view returning JsonResponse({"ok": True}), no middleware, no database, no
-templates. Served by the same gunicorn setup as Shotlee, it shows what a
-request costs before any of Shotlee's own work:
+`GET /` returns JsonResponse({"ok": True}): no middleware, no database, no
+templates. With `MINIMAL_DB` set (a SQLite file), `POST /insert` also saves one
+row through the ORM, on a persistent connection (CONN_MAX_AGE) in WAL mode with
+synchronous=FULL: the issue's "plain Django insert" reference. Served by the
+same gunicorn setup as Shotlee, they show what a request costs before any of
+Shotlee's own work:
 
     gunicorn minimal_app:application --chdir bench --no-control-socket -b 127.0.0.1:PORT
 """
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
+
+DB = os.environ.get("MINIMAL_DB")
 
 if not settings.configured:
     settings.configure(
@@ -19,19 +26,63 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         MIDDLEWARE=[],
         INSTALLED_APPS=[],
-        DATABASES={},
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": DB,
+                "CONN_MAX_AGE": 600,
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+                },
+            }
+        }
+        if DB
+        else {},
         USE_TZ=True,
     )
 
+import django  # noqa: E402
+
+django.setup()
+
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import DatabaseError, connection, models  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "minimal"
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def ok(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path("", ok)]
+@csrf_exempt
+def insert(request: HttpRequest) -> JsonResponse:
+    note = Note.objects.create(text=request.body.decode()[:200], created_at=timezone.now())
+    return JsonResponse({"id": note.pk}, status=201)
+
+
+urlpatterns = [path("", ok), path("insert", insert)]
+
+if DB and Note._meta.db_table not in connection.introspection.table_names():
+    try:
+        with connection.schema_editor() as editor:
+            editor.create_model(Note)
+    except DatabaseError:
+        pass  # another worker created it first
 
 application = get_wsgi_application()
