@@ -146,6 +146,10 @@ MIDDLEWARE = [
     "shotlee.middleware.security_headers",
 ]
 
+# Flash messages live in the session (already there for every page) instead of a cookie with a session fallback:
+# one storage to build per request, and no message text in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 ROOT_URLCONF = "shotlee.urls"
 WSGI_APPLICATION = "shotlee.wsgi.application"
 

@@ -5,6 +5,7 @@ from shotlee.accounts import views as account_views
 from shotlee.api.urls import api
 
 urlpatterns = [
+    path("api/v1/", api.urls),  # first: most requests are API calls, and resolving walks this list in order
     path("", account_views.home, name="home"),
     path("accounts/", include("shotlee.accounts.urls")),
     path("guides/", include("shotlee.guides.urls")),
@@ -14,5 +15,4 @@ urlpatterns = [
     path("metrics/", include("shotlee.metrics.urls")),
     path("calendar/", include("shotlee.reports.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
 ]

@@ -60,12 +60,16 @@ def issue_token(user: Any) -> str:
     return raw
 
 
+# What the API reads of the token's owner; any other field loads on first use (deferred, as with only()).
+USER_FIELDS = ("id", "username", "is_active")
+
+
 def user_for_token(raw: str) -> Any:
     """The active user a bearer token belongs to, with the profile loaded (every API call does this): one query."""
     User = get_user_model()
     users, profiles = User._meta.db_table, Profile._meta.db_table
     found = sql.fetch_joined(
-        (User, Profile),
+        ((User, USER_FIELDS), Profile),
         f"JOIN {ApiToken._meta.db_table} t ON t.user_id = {users}.id "
         f"LEFT JOIN {profiles} ON {profiles}.user_id = {users}.id WHERE t.digest = %s",
         [token_digest(raw)],

@@ -39,7 +39,8 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
         amount = parse_amount(values.get("amount", defaults.get("amount")))
     except AmountError as exc:
         errors["amount"] = str(exc)
-    raw_unit = values.get("unit") or defaults.get("unit") or (protocol.current.unit.value if protocol else None)
+    current = protocol.current if protocol else None  # parsed once: the version's settings
+    raw_unit = values.get("unit") or defaults.get("unit") or (current.unit.value if current else None)
     if raw_unit is None:
         errors["unit"] = "is required when no protocol is given"
     else:
@@ -47,7 +48,7 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
             unit = parse_unit(raw_unit)
         except AmountError as exc:
             errors["unit"] = str(exc)
-    route = values.get("route") or defaults.get("route") or (protocol.current.route if protocol else "")
+    route = values.get("route") or defaults.get("route") or (current.route if current else "")
     if route and route not in Route.values:
         errors["route"] = f"must be one of {', '.join(Route.values)}"
     unknown = set(values.get("acknowledge") or []) - set(rules.CODES)

@@ -96,10 +96,12 @@ def move_head(head: LedgerHead, now: datetime) -> None:
 
 
 @functools.cache
-def _plan(model: Any, vendor: str) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
-    """Columns, attribute names and per-column converters of a model, worked out once per engine."""
+def _plan(
+    model: Any, vendor: str, only: tuple[str, ...] | None = None
+) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
+    """Columns, attribute names and per-column converters of a model (or of the fields in `only`), once per engine."""
     table = model._meta.db_table
-    fields = model._meta.concrete_fields
+    fields = [f for f in model._meta.concrete_fields if only is None or f.attname in only]
     columns = ", ".join(f"{table}.{connection.ops.quote_name(f.column)}" for f in fields)
     converters = []
     for i, field in enumerate(fields):
@@ -119,9 +121,13 @@ def fetch_one(model: Any, joins_and_where: str, params: list[Any]) -> Any:
 def fetch_joined(models: tuple[Any, ...], joins_and_where: str, params: list[Any]) -> tuple[Any, ...] | None:
     """One row of several joined tables, one instance per model (None for a LEFT JOIN that found nothing).
 
-    `joins_and_where` follows `FROM <first model's table>`; the tables must not be aliased.
+    An item of `models` may be `(Model, ("id", "name", ...))` to load only those
+    fields: the rest are deferred, as with `QuerySet.only()`. `joins_and_where`
+    follows `FROM <first model's table>`; the tables must not be aliased.
     """
-    plans = [_plan(model, connection.vendor) for model in models]
+    pairs = [item if isinstance(item, tuple) else (item, None) for item in models]
+    plans = [_plan(model, connection.vendor, only) for model, only in pairs]
+    models = tuple(model for model, _ in pairs)
     columns = ", ".join(plan[0] for plan in plans)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {models[0]._meta.db_table} {joins_and_where}", params)
