@@ -298,6 +298,10 @@ def server_label(setup: list[int] | tuple[int, int]) -> str:
     return f"{workers} sync worker{'s' if workers != 1 else ''}"
 
 
+def uses_wrk(args: argparse.Namespace) -> bool:
+    return not args.python_clients and shutil.which("wrk") is not None
+
+
 def method_notes(args: argparse.Namespace) -> list[str]:
     large = f"{args.large:,}"
     return [
@@ -310,13 +314,24 @@ def method_notes(args: argparse.Namespace) -> list[str]:
         "- In-process: the Django test Client (or the service call) in the benchmark process, timing the call; the cases "
         "of a block are called in turn, one call each, so drift affects them alike. Queries: SQL statements per request "
         "(BEGIN/COMMIT included).",
-        "- HTTP: gunicorn on 127.0.0.1 with DEBUG=0 and CONN_MAX_AGE=600; clients are threads with http.client "
-        "(sync workers close the connection after each response, so each request reconnects, baseline included); "
-        "latency is from sending the request to reading the whole response. Each HTTP client is its own user; the "
-        f"1-client runs take turns between the user with 0 and the one with {large} prior doses (history pages and "
-        f"the API list: 100 and {large}), so both are measured under the same conditions. Medians over "
-        f"{args.rounds_used} round(s) after a warm-up. ÷ baseline = the row's p50 / p95 divided by the minimal "
-        "Django JSON view's at the same number of clients.",
+        (
+            "- HTTP: gunicorn on 127.0.0.1 with DEBUG=0 and CONN_MAX_AGE=600, loaded by wrk (a C load generator, "
+            "`bench/wrk_load.lua`), one connection per client (sync workers close it after each response, so each "
+            "request reconnects, baseline included); latency is wrk's, from writing the request to reading the whole "
+            "response. Each HTTP client is its own user; the 1-client runs take turns, run by run, between the user "
+            f"with 0 and the one with {large} prior doses (history pages and the API list: 100 and {large}), so both "
+            "are measured under the same conditions."
+            if uses_wrk(args)
+            else "- HTTP: gunicorn on 127.0.0.1 with DEBUG=0 and CONN_MAX_AGE=600; clients are threads with "
+            "http.client in the benchmark process (wrk is not installed, or `--python-clients`: they take CPU from "
+            "the server and add their own GIL waits to the latencies); sync workers close the connection after each "
+            "response, so each request reconnects, baseline included; latency is from sending the request to reading "
+            "the whole response. Each HTTP client is its own user; the 1-client runs take turns between the user "
+            f"with 0 and the one with {large} prior doses (history pages and the API list: 100 and {large}), so both "
+            "are measured under the same conditions."
+        ),
+        f"- Medians over {args.rounds_used} round(s) after a warm-up. ÷ baseline = the row's p50 / p95 divided by "
+        "the minimal Django JSON view's at the same number of clients.",
         (
             "- Gunicorn setup: set on the command line (`--workers`/`--threads`)."
             if args.workers or args.threads
@@ -344,6 +359,7 @@ def render(
         f"Python {info['python']} · Django {info['django']} · SQLite {info['sqlite']} "
         f"(temp dir on {info['tmp_fs']}, WAL, synchronous=FULL) · "
         f"PostgreSQL {pg or 'not run'} · gunicorn {info['gunicorn']} ({servers or 'not run'}) · "
+        f"load: {'wrk' if uses_wrk(args) else 'Python client threads'} · "
         f"{'quick' if args.quick else 'default'} run, medians of {args.rounds_used} round(s) · total {elapsed:.0f} s"
     )
     busy = [(e, r["background_cpu"]) for e, r in results.items() if r.get("background_cpu") is not None]
@@ -474,6 +490,8 @@ class Child:
         self.base = now - timedelta(minutes=1)
         self.users: dict[str, dict[str, Any]] = {}
         self.calibration: dict[str, dict[str, Any]] = {}
+        self.wrk = None if args.python_clients else shutil.which("wrk")
+        self.wrk_runs = 0
         if engine == "sqlite":
             self.db_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
         else:
@@ -1025,6 +1043,70 @@ class Child:
         tags = sorted({tag for round_ in rounds for tag in round_})
         return {tag: combine([round_[tag] for round_ in rounds if tag in round_]) for tag in tags}
 
+    # ---- wrk (C load generator), used for every HTTP run when installed
+
+    def wrk_once(self, port: int, clients: int, duration: float, script_args: list[str]) -> dict[str, Any]:
+        cmd = [
+            self.wrk,
+            f"-t{clients}",
+            f"-c{clients}",
+            f"-d{max(1, round(duration))}s",  # wrk takes whole seconds
+            "--timeout",
+            "30s",
+            "-s",
+            str(BENCH_DIR / "wrk_load.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            *script_args,
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
+        if line is None:
+            raise RuntimeError(
+                f"wrk printed no summary (exit {out.returncode}): {out.stdout[-500:]} {out.stderr[-500:]}"
+            )
+        f = {k: int(float(v)) for k, v in (item.split("=") for item in line.split()[1:])}
+        errors = f["status_errors"] + f["socket_errors"]
+        if errors:
+            self.errors.append(f"wrk {' '.join(script_args[:2])}: {errors} of {f['requests']} requests failed")
+        good = f["requests"] - errors
+        return {
+            "n": f["requests"],
+            "p50": f["p50_us"] / 1000,
+            "p95": f["p95_us"] / 1000,
+            "good": good,
+            "errors": errors,
+            "rate": good / (f["duration_us"] / 1e6),
+        }
+
+    def wrk_rounds(
+        self, port: int, clients: int, duration: float, cases: dict[str, Callable[[], list[str]]]
+    ) -> dict[str, dict[str, Any]]:
+        """Each case (a tag and its wrk arguments) after a warm-up, then the cases in turn, round after round.
+
+        Taking turns case by case keeps drift from favouring one (as the Python clients alternate users).
+        """
+        for make in cases.values():
+            self.wrk_once(port, clients, 1, make())
+        rounds: dict[str, list[dict[str, Any]]] = {tag: [] for tag in cases}
+        for _ in range(self.rounds):
+            for tag, make in cases.items():
+                rounds[tag].append(self.wrk_once(port, clients, duration, make()))
+        return {tag: combine(found) for tag, found in rounds.items()}
+
+    def wrk_doses(self, *names: str) -> Callable[[], list[str]]:
+        """wrk arguments for dose-recording clients (one per user), from a fresh stretch of past times each run."""
+
+        def make() -> list[str]:
+            self.wrk_runs += 1
+            base = self.base - timedelta(hours=20_000 * self.wrk_runs)  # Slots use the first 20,000 hours
+            args = ["doses", str(int(base.timestamp()))]
+            for name in names:
+                args += [self.users[name]["token"], str(self.users[name]["protocol"].uid)]
+            return args
+
+        return make
+
     def dose_requester(self, name: str, tag: str | None = None) -> Requester:
         rec = self.users[name]
         uid = str(rec["protocol"].uid)
@@ -1073,12 +1155,19 @@ class Child:
         inserts = {}
         try:
             for clients in (1, 8):
-                requesters = [self.get_requester("/", {}, "base")] * clients
-                baseline[clients] = self.http_rounds(port, requesters, 200, short)["base"]
+                if self.wrk:
+                    baseline[clients] = self.wrk_rounds(port, clients, short, {"base": lambda: ["get", "/"]})["base"]
+                else:
+                    requesters = [self.get_requester("/", {}, "base")] * clients
+                    baseline[clients] = self.http_rounds(port, requesters, 200, short)["base"]
             if self.engine == "sqlite":
                 for clients in (1, 8):
-                    requesters = [self.insert_requester()] * clients
-                    inserts[clients] = self.http_rounds(port, requesters, 201, short)["insert"]
+                    if self.wrk:
+                        cases = {"insert": lambda: ["insert", "/insert"]}
+                        inserts[clients] = self.wrk_rounds(port, clients, short, cases)["insert"]
+                    else:
+                        requesters = [self.insert_requester()] * clients
+                        inserts[clients] = self.http_rounds(port, requesters, 201, short)["insert"]
         finally:
             self.stop_server(proc)
         for clients in (1, 8):
@@ -1125,18 +1214,36 @@ class Child:
         sizes = {"u0http": 0, "usmall": self.small, "ularge": self.large}
         runs: list[tuple[str, int, int, dict[str, Any]]] = []
         try:
-            # One client taking turns between a user with no history and one with the largest.
-            one = alternate(self.dose_requester("u0http"), self.dose_requester("ularge"))
-            for tag, stats in self.http_rounds(port, [one], 201, 2 * long).items():
-                runs.append(("record", sizes[tag], 1, stats))
-            eight = [self.dose_requester(f"c{i}", tag="8") for i in range(8)]
-            runs.append(("record", 0, 8, self.http_rounds(port, eight, 201, long)["8"]))
             cookies = {name: {"Cookie": self.session_cookie(name)} for name in ("usmall", "ularge")}
             bearers = {name: {"Authorization": f"Bearer {self.users[name]['token']}"} for name in ("usmall", "ularge")}
-            for kind, path, headers in (("history", "/doses/history/", cookies), ("api", "/api/v1/doses", bearers)):
-                pages = alternate(*(self.get_requester(path, headers[name], name) for name in ("usmall", "ularge")))
-                for tag, stats in self.http_rounds(port, [pages], 200, 2 * short).items():
-                    runs.append((kind, sizes[tag], 1, stats))
+            pages = (("history", "/doses/history/", cookies), ("api", "/api/v1/doses", bearers))
+            if self.wrk:
+                # One client, taking turns run by run between a user with no history and one with the largest.
+                cases = {name: self.wrk_doses(name) for name in ("u0http", "ularge")}
+                for tag, stats in self.wrk_rounds(port, 1, long, cases).items():
+                    runs.append(("record", sizes[tag], 1, stats))
+                cases = {"8": self.wrk_doses(*(f"c{i}" for i in range(8)))}
+                runs.append(("record", 0, 8, self.wrk_rounds(port, 8, long, cases)["8"]))
+                for kind, path, headers in pages:
+                    cases = {
+                        name: (lambda p=path, h=headers[name]: ["get", p, *next(iter(h.items()))])
+                        for name in ("usmall", "ularge")
+                    }
+                    for tag, stats in self.wrk_rounds(port, 1, short, cases).items():
+                        runs.append((kind, sizes[tag], 1, stats))
+            else:
+                # One client taking turns between a user with no history and one with the largest.
+                one = alternate(self.dose_requester("u0http"), self.dose_requester("ularge"))
+                for tag, stats in self.http_rounds(port, [one], 201, 2 * long).items():
+                    runs.append(("record", sizes[tag], 1, stats))
+                eight = [self.dose_requester(f"c{i}", tag="8") for i in range(8)]
+                runs.append(("record", 0, 8, self.http_rounds(port, eight, 201, long)["8"]))
+                for kind, path, headers in pages:
+                    pages_ = alternate(
+                        *(self.get_requester(path, headers[name], name) for name in ("usmall", "ularge"))
+                    )
+                    for tag, stats in self.http_rounds(port, [pages_], 200, 2 * short).items():
+                        runs.append((kind, sizes[tag], 1, stats))
         finally:
             self.stop_server(proc)
 
@@ -1356,6 +1463,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--threads", type=int, help="gunicorn threads per worker; > 1 selects the gthread worker (default 1: sync)"
     )
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn runs")
+    parser.add_argument(
+        "--python-clients",
+        action="store_true",
+        help="load gunicorn with Python client threads even when wrk is installed (the default uses wrk)",
+    )
     parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process runs")
     parser.add_argument("--tune", action="store_true", help="compare gunicorn worker setups at 8 clients and exit")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
