@@ -170,15 +170,20 @@ def verify_window(user_id: int, entries: list[Any], key: bytes | None = None) ->
     from shotlee.ledger.models import Checkpoint
 
     seqs = [e.seq for e in entries]
-    signed = {c.seq: c for c in Checkpoint.objects.filter(user_id=user_id, seq__in=seqs)}
+    signed = {
+        seq: (head_hash, signature)
+        for seq, head_hash, signature in Checkpoint.objects.filter(user_id=user_id, seq__in=seqs).values_list(
+            "seq", "head_hash", "signature"
+        )
+    }
     for before, entry in zip([None, *entries[:-1]], entries, strict=True):
         if entry.compute_hash() != entry.hash:
             return False
         if before is not None and (entry.seq != before.seq + 1 or entry.prev_hash != before.hash):
             return False
         ckpt = signed.get(entry.seq)
-        if ckpt is None or ckpt.head_hash != entry.hash:
+        if ckpt is None or ckpt[0] != entry.hash:
             return False
-        if not hashchain.checkpoint_valid(key, user_id, entry.seq, ckpt.head_hash, ckpt.signature):
+        if not hashchain.checkpoint_valid(key, user_id, entry.seq, ckpt[0], ckpt[1]):
             return False
     return True
