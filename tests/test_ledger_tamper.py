@@ -601,3 +601,57 @@ def test_a_clean_mixed_ledger_with_unicode_and_dst_edges_verifies(db, zone):
     assert first_link_break(user.pk) is None
     saved = api.get("/api/v1/ledger").json()["checkpoint"]
     assert verify_user(user.pk, external=[saved]).ok is True
+
+
+# --- the history page checks what it shows ---------------------------------------------------------
+
+S = N - 3  # on the first page of the history (25 newest entries)
+
+
+def page_amount(user: Any) -> None:
+    sql("UPDATE ledger_entry SET amount_micro = amount_micro + 1 WHERE user_id = %s AND seq = %s", [user.pk, S])
+
+
+def page_checkpoint_signature(user: Any) -> None:
+    signature = Checkpoint.objects.get(user=user, seq=S).signature
+    sql(
+        "UPDATE ledger_checkpoint SET signature = %s WHERE user_id = %s AND seq = %s", [flip_hex(signature), user.pk, S]
+    )
+
+
+def page_checkpoint_head_hash(user: Any) -> None:
+    sql(
+        "UPDATE ledger_checkpoint SET head_hash = %s WHERE user_id = %s AND seq = %s",
+        [flip_hex(entry(user, S).hash), user.pk, S],
+    )
+
+
+def page_checkpoint_deleted(user: Any) -> None:
+    assert sql("DELETE FROM ledger_checkpoint WHERE user_id = %s AND seq = %s", [user.pk, S]) == 1
+
+
+def page_link(user: Any) -> None:
+    sql("UPDATE ledger_entry SET prev_hash = %s WHERE user_id = %s AND seq = %s", [flip_hex("0" * 64), user.pk, S])
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        page_amount,
+        page_checkpoint_signature,
+        page_checkpoint_head_hash,
+        page_checkpoint_deleted,
+        page_link,
+        edit_the_head_hash,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_the_history_page_says_not_verified_when_a_shown_entry_was_tampered_with(chain, client, attacker, corrupt):
+    client.force_login(chain)
+    before = client.get("/doses/history/").content.decode()
+    assert "✓ Verified" in before and "Not verified" not in before
+
+    corrupt(chain)
+
+    after = client.get("/doses/history/").content.decode()
+    assert "Not verified" in after and "✓ Verified" not in after
