@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from shotlee.ledger import services as ledger
@@ -59,7 +58,7 @@ def _same_compound(user: Any, key: str, around: datetime, span: timedelta, exclu
     """Effective doses of the compound within `span` of `around`: an indexed window, never the whole history."""
     low = sql.db_value(Entry, "occurred_at", around - span)
     high = sql.db_value(Entry, "occurred_at", around + span)
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(SAME_COMPOUND_SQL, [user.pk, key, low, high])
         rows = cursor.fetchall()
     return [rules.Dose(sql.py_time(at), micro, Unit(unit)) for at, micro, unit, seq in rows if seq != exclude_seq]
@@ -67,7 +66,7 @@ def _same_compound(user: Any, key: str, around: datetime, span: timedelta, exclu
 
 def _same_class(user: Any, drug_class: str, exclude_pk: int | None) -> list[str]:
     """Names of the user's other active protocols in the drug class."""
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(SAME_CLASS_SQL, [user.pk, False, drug_class])
         return [name for name, pk in cursor.fetchall() if pk != exclude_pk]
 

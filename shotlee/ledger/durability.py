@@ -41,13 +41,15 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError, connection
 
+from shotlee.ledger import sql
+
 _files: dict[str, int] = {}
 _files_gate = threading.Lock()
 
 
 def _set_synchronous(level: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA synchronous={level}")
+    with sql.cursor() as cursor:
+        cursor.execute(f"PRAGMA synchronous={level}", [])
 
 
 def sync_wal(database: str) -> None:

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from shotlee.guides.models import Guide
@@ -284,7 +283,7 @@ VERSIONS_SQL = (
 
 def _version_row(user: Any, protocol: Protocol, when: datetime) -> tuple[str, int]:
     """The payload and seq of the version in force at `when` (the first one for a dose back-dated before it)."""
-    with connection.cursor() as cursor:  # prepared SQL: this runs inside the chain lock on every dose
+    with sql.cursor() as cursor:  # prepared SQL: this runs inside the chain lock on every dose
         cursor.execute(VERSIONS_SQL, [user.pk, sql.db_value(Entry, "subject", protocol.uid)])
         versions = [(sql.py_time(at), seq, payload) for at, seq, payload in cursor.fetchall()]
     chosen = versions[0]
