@@ -93,8 +93,8 @@ def py_time(value: Any) -> datetime:
 
 
 @functools.cache
-def _preparers(model: Any, vendor: str) -> list[tuple[str, Any]]:
-    """Per column to insert: the attribute, and the field when its value needs preparing for this engine.
+def _entry_preparers(vendor: str) -> list[tuple[str, Any]]:
+    """Per column of an entry: the attribute, and the field when its value needs preparing for the engine.
 
     Times and UUIDs go through the field's own `get_db_prep_save` (SQLite stores
     them as text); integers and strings are stored as they are, as the ORM would.
@@ -105,7 +105,7 @@ def _preparers(model: Any, vendor: str) -> list[tuple[str, Any]]:
 def insert(entry: Entry) -> None:
     params = [
         getattr(entry, name) if field is None else field.get_db_prep_save(getattr(entry, name), connection)
-        for name, field in _preparers(Entry, connection.vendor)
+        for name, field in _entry_preparers(connection.vendor)
     ]
     with cursor() as cur:
         cur.execute(ENTRY_INSERT, params)
