@@ -138,3 +138,18 @@ def test_a_new_wal_file_gets_its_directory_synced(alice_api, fsyncs):
     fsyncs.clear()
     assert alice_api.post("/api/v1/doses", dose_body(protocol, 100)).status_code == 201
     assert [c["path"] for c in fsyncs] == [os.path.realpath(wal)]  # the same file: no directory sync again
+
+
+def test_the_same_order_holds_when_queries_are_logged(alice_api, fsyncs):
+    """With DEBUG (make run) or a query counter, the statements go through Django's cursor instead."""
+    from django.test.utils import CaptureQueriesContext
+
+    protocol = make_protocol(alice_api)
+    fsyncs.clear()
+    with CaptureQueriesContext(connection) as logged:
+        assert alice_api.post("/api/v1/doses", dose_body(protocol, 200)).status_code == 201
+
+    statements = [q["sql"] for q in logged.captured_queries]
+    insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO ledger_entry"))
+    assert statements.index("PRAGMA synchronous=NORMAL") < insert < statements.index("PRAGMA synchronous=FULL")
+    assert fsyncs and all(not c["in_transaction"] and c["queue_free"] for c in fsyncs)
