@@ -336,9 +336,9 @@ def method_notes(args: argparse.Namespace) -> list[str]:
             "- Gunicorn setup: set on the command line (`--workers`/`--threads`)."
             if args.workers or args.threads
             else "- Gunicorn setup: chosen with `bench/run.py --tune` (1-4 sync workers, gthread 2×4, 1×8, 4×2, at 8 "
-            "clients): on SQLite every setup lands within about 10 % (one writer at a time), 2 sync workers had the "
-            "best p95; on PostgreSQL 3 sync workers (or gthread 2×4) gave the most doses/s. Override with "
-            "`--workers N --threads T`."
+            "clients, with wrk): on SQLite 2 sync workers gave the most doses/s (345; 3 and 4 sync workers 329-336, "
+            "gthread 221-318, 1 worker 202), one writer at a time; on PostgreSQL 2-4 sync workers land within 7 % "
+            "(183-196 doses/s) and 3 are used. Override with `--workers N --threads T`."
         ),
         "- SQLite runs without ANALYZE statistics, as a fresh deployment would.",
     ]
@@ -1313,17 +1313,23 @@ class Child:
         configs = [(1, 1), (2, 1), (3, 1), (4, 1), (2, 4), (1, 8), (4, 2)]
         duration = 3.0
         print(
-            f"\nTuning on {self.engine}: 8 clients recording doses (8 users), {duration:.0f} s per setup, after 1 s warm-up\n"
+            f"\nTuning on {self.engine}: 8 clients recording doses (8 users), {duration:.0f} s per setup, after 1 s warm-up, "
+            f"load: {'wrk' if self.wrk else 'Python client threads'}\n"
         )
         print("| gunicorn setup | doses/s | p50 ms | p95 ms | 1-client p95 ms |")
         print("|---|---:|---:|---:|---:|")
         for setup in configs:
             proc, port = self.start_server("shotlee.wsgi:application", self.server_env(), "/accounts/login/", setup)
             try:
-                eight = self.http_run(port, [self.dose_requester(f"c{i}", "8") for i in range(8)], 201, duration, 1.0)[
-                    "8"
-                ]
-                one = self.http_run(port, [self.dose_requester("u0http")], 201, 2.0, 0.5)["u0http"]
+                if self.wrk:
+                    eight_users = self.wrk_doses(*(f"c{i}" for i in range(8)))
+                    self.wrk_once(port, 8, 1, eight_users())  # warm-up
+                    eight = self.wrk_once(port, 8, duration, eight_users())
+                    one = self.wrk_once(port, 1, 2, self.wrk_doses("u0http")())
+                else:
+                    clients = [self.dose_requester(f"c{i}", "8") for i in range(8)]
+                    eight = self.http_run(port, clients, 201, duration, 1.0)["8"]
+                    one = self.http_run(port, [self.dose_requester("u0http")], 201, 2.0, 0.5)["u0http"]
             finally:
                 self.stop_server(proc)
             print(
