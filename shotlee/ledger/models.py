@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from shotlee.lib import hashchain
 
@@ -98,7 +98,8 @@ class EntryQuerySet(AppendOnlyQuerySet):
 
 
 class Entry(AppendOnlyModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (user, seq) and (user, uid) and every index below lead with user.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     seq = models.BigIntegerField()
     uid = models.UUIDField(default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -125,7 +126,10 @@ class Entry(AppendOnlyModel):
         indexes = [
             models.Index(fields=["user", "kind", "compound", "occurred_at"], name="ledger_entry_compound_time"),
             models.Index(fields=["user", "subject", "kind", "occurred_at"], name="ledger_entry_subject_time"),
-            models.Index(fields=["user", "target_seq"], name="ledger_entry_target"),
+            # Only voids and corrections have a target: doses, the bulk of the table, add nothing to this index.
+            models.Index(
+                fields=["user", "target_seq"], name="ledger_entry_target", condition=Q(target_seq__isnull=False)
+            ),
             # GET /doses: newest first by occurred_at, keyset-paginated on (occurred_at, seq).
             models.Index(fields=["user", "kind", "occurred_at", "seq"], name="ledger_entry_kind_time"),
         ]
@@ -171,7 +175,8 @@ class Checkpoint(AppendOnlyModel):
     someone with write access no longer matches its checkpoints.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (user, seq) leads with user.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     seq = models.BigIntegerField()
     head_hash = models.CharField(max_length=64)
     key_id = models.CharField(max_length=16)
