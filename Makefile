@@ -13,7 +13,7 @@ TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger
 .PHONY: run test test-sqlite test-postgres bench lint venv
 
 $(BIN)/.installed: requirements.txt pyproject.toml
-	@test -n "$(PY)" || { echo "Python 3.11 or newer, with venv, is needed (set PY=/path/to/python3)"; exit 1; }
+	@test -n "$(PY)" || { echo "Python 3.11 or newer with venv is needed: on Debian/Ubuntu apt-get install python3-venv, or set PY=/path/to/python3"; exit 1; }
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
