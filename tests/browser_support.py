@@ -17,6 +17,11 @@ import pytest
 
 from tests.conftest import require
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture reports it (skip, or fail under SHOTLEE_REQUIRE_BROWSER)
+    expect = None
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

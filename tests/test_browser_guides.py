@@ -24,6 +24,7 @@ from tests.browser_support import (
     DESKTOP,
     PHONE,
     assert_fits_viewport,
+    expect,
     low_contrast_text,
     main,
     screenshot,
@@ -31,11 +32,6 @@ from tests.browser_support import (
 )
 from tests.conftest import PASSWORD as ACCOUNT_PASSWORD
 from tests.conftest import make_user
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture reports it (skip, or fail under SHOTLEE_REQUIRE_BROWSER)
-    expect = None
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

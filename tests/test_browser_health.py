@@ -23,16 +23,12 @@ from tests.browser_support import (
     DESKTOP,
     PHONE,
     assert_fits_viewport,
+    expect,
     low_contrast_text,
     main,
     screenshot,
     sign_up,
 )
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the `browser` fixture reports it (skip, or fail under SHOTLEE_REQUIRE_BROWSER)
-    expect = None
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -150,6 +151,23 @@ def record_dose(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, **write_options
             raise DoseConflict(warnings)
         entry = _append_dose(head, user, dose, warnings, version_seq)
         return ledger.Outcome(201, entry_body(entry))
+
+    return ledger.write(user, action, **write_options)
+
+
+def record_entry(
+    user: Any, uid: uuid.UUID | None, build: Callable[[Any], Entry], **write_options: Any
+) -> ledger.Outcome:
+    """Append the record `build(head)` makes, unless this client entry id was recorded already (a retry).
+
+    For records no rule checks (side effects, metrics); a dose goes through `record_dose`.
+    """
+
+    def action(head: Any) -> ledger.Outcome:
+        earlier = already_recorded(user, uid)
+        if earlier is not None:
+            return earlier
+        return ledger.Outcome(201, entry_body(build(head)))
 
     return ledger.write(user, action, **write_options)
 

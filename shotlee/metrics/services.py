@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shotlee.doses.services import already_recorded, entry_body
+from shotlee.doses.services import entry_body, record_entry
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib import hashchain
@@ -197,14 +197,7 @@ def _append(head: Any, user: Any, reading: Reading, target: Entry | None = None,
 
 def record_metric(user: Any, reading: Reading, **write_options: Any) -> ledger.Outcome:
     """Record a reading; an unusual value is kept with its warning (201), an impossible one never gets here."""
-
-    def action(head: Any) -> ledger.Outcome:
-        earlier = already_recorded(user, reading.uid)
-        if earlier is not None:
-            return earlier
-        return ledger.Outcome(201, entry_body(_append(head, user, reading)))
-
-    return ledger.write(user, action, **write_options)
+    return record_entry(user, reading.uid, lambda head: _append(head, user, reading), **write_options)
 
 
 def correct_metric(

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from shotlee.doses.services import already_recorded, entry_body
+from shotlee.doses.services import entry_body, record_entry
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, Kind
 from shotlee.lib.errors import InvalidInput
@@ -134,13 +134,7 @@ def _append(head: Any, effect: SideEffectInput, target: Entry | None = None, rea
 
 
 def record_side_effect(user: Any, effect: SideEffectInput, **write_options: Any) -> ledger.Outcome:
-    def action(head: Any) -> ledger.Outcome:
-        earlier = already_recorded(user, effect.uid)
-        if earlier is not None:
-            return earlier
-        return ledger.Outcome(201, entry_body(_append(head, effect)))
-
-    return ledger.write(user, action, **write_options)
+    return record_entry(user, effect.uid, lambda head: _append(head, effect), **write_options)
 
 
 def correct_side_effect(
