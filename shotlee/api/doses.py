@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
@@ -107,16 +106,11 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
 def list_doses(request: HttpRequest, filters: Query[DoseFilters]) -> JsonResponse:
     """Doses, newest first; the effective view unless include=corrections. Keyset-paginated by `cursor`."""
     user = request.auth
-    rows = Entry.objects.for_user(user).doses()
-    if filters.include != "corrections":
-        rows = rows.effective()
-    after = _cursor(filters.cursor)
-    if after:
-        rows = rows.filter(Q(occurred_at__lt=after[0]) | Q(occurred_at=after[0], seq__lt=after[1]))
-    page = list(rows.order_by("-occurred_at", "-seq")[: filters.limit + 1])
+    effective = filters.include != "corrections"
+    page = sql.doses_page(user.pk, effective=effective, after=_cursor(filters.cursor), limit=filters.limit + 1)
     more = len(page) > filters.limit
     page = page[: filters.limit]
-    replaced = superseding(user, page) if filters.include == "corrections" else {}
+    replaced = {} if effective else superseding(user, page)
     items = [entry_body(e, superseded_by=replaced.get(e.seq)) for e in page]
     cursor = f"{items[-1]['occurred_at']}_{items[-1]['seq']}" if more else None
     return JsonResponse({"items": items, "next_cursor": cursor})

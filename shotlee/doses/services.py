@@ -253,10 +253,7 @@ def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str,
 
 def superseding(user: Any, entries: list[Entry]) -> dict[int, Entry]:
     """For a page of entries: seq -> the void or correction that replaced it (one query)."""
-    seqs = [e.seq for e in entries]
-    if not seqs:
-        return {}
-    return {e.target_seq: e for e in Entry.objects.for_user(user).filter(target_seq__in=seqs)}
+    return {e.target_seq: e for e in sql.replacements(user.pk, [e.seq for e in entries])}
 
 
 def last_dose(user: Any, protocol: Protocol) -> Entry | None:

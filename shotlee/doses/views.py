@@ -21,6 +21,7 @@ from shotlee.doses.services import (
     suggested_site,
     superseding,
 )
+from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind, LedgerHead
 from shotlee.ledger.services import LedgerBusy
 from shotlee.ledger.verify import verify_user, verify_window
@@ -124,12 +125,9 @@ def _summary(entry: Entry, data: dict[str, Any]) -> str:
 def history(request: HttpRequest) -> HttpResponse:
     """The whole record, newest first, keyset-paginated on seq so page one costs the same at any size."""
     tz = _profile(request).tz
-    head = LedgerHead.objects.get(user=request.user)
-    rows = Entry.objects.for_user(request.user)
+    head = sql.fetch_one(LedgerHead, "WHERE user_id = %s", [request.user.pk])
     before = request.GET.get("before", "")
-    if before.isdigit():
-        rows = rows.filter(seq__lt=int(before))
-    page = list(rows.order_by("-seq")[:PAGE])
+    page = sql.entries_page(request.user.pk, int(before) if before.isdigit() else None, PAGE)
     replaced = superseding(request.user, page)
     correct_dose = reverse("doses:correct", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     correct_other = reverse("doses:correct_record", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")

@@ -167,14 +167,10 @@ def verify_window(user_id: int, entries: list[Any], key: bytes | None = None) ->
     key = key if key is not None else settings.LEDGER_KEY
     if not entries:
         return True
-    from shotlee.ledger.models import Checkpoint
+    from shotlee.ledger import sql
 
-    seqs = [e.seq for e in entries]
     signed = {
-        seq: (head_hash, signature)
-        for seq, head_hash, signature in Checkpoint.objects.filter(user_id=user_id, seq__in=seqs).values_list(
-            "seq", "head_hash", "signature"
-        )
+        seq: (head_hash, signature) for seq, head_hash, signature in sql.checkpoints(user_id, [e.seq for e in entries])
     }
     for before, entry in zip([None, *entries[:-1]], entries, strict=True):
         if entry.compute_hash() != entry.hash:

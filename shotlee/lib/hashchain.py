@@ -22,9 +22,14 @@ CHECKPOINT_TAG = b"shotlee:v1:checkpoint\x00"
 
 
 def format_time(value: datetime) -> str:
+    """2026-03-01T08:00:00.000000Z: UTC with six fractional digits."""
     if value.tzinfo is None:
         raise ValueError("naive datetime in a ledger record")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    value = value.astimezone(UTC)
+    if value.year < 1000:  # strftime's %Y does not pad these to four digits; the bytes hashed must not change
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as the strftime above at a fraction of the cost: every entry of a page is formatted.
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def format_decimal(value: Decimal) -> str:
