@@ -45,7 +45,8 @@ def user_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callab
         if user is not None and user.is_authenticated:
             from shotlee.accounts.models import Profile
 
-            profile = Profile.objects.filter(user=user).first()
+            # The session's user comes with the profile (accounts.backends); a user logged in another way may not.
+            profile = user._state.fields_cache.get("profile") or Profile.objects.filter(user=user).first()
             if profile is not None:
                 request.profile = profile  # views reuse it instead of querying again
                 timezone.activate(profile.tz)

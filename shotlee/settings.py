@@ -179,6 +179,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's model backend and database sessions, each reading its row with a prepared statement (every page view
+# loads both); the backend brings the profile in the same query.
+AUTHENTICATION_BACKENDS = ["shotlee.accounts.backends.ProfileBackend"]
+SESSION_ENGINE = "shotlee.accounts.sessions"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -1,5 +1,7 @@
 """Sign-up, log-in, tokens and the password policy."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -90,3 +92,21 @@ def test_web_sign_up_shows_specific_errors_and_creates_nothing():
     assert response.status_code == 422
     assert b"at least 12 characters" in response.content
     assert not get_user_model().objects.filter(username="ivan").exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_session_or_a_deactivated_account_is_logged_out(alice):
+    """The session store and the auth backend read their rows with prepared SQL: expiry and is_active still hold."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = Client()
+    client.force_login(alice)
+    assert client.get("/doses/history/").status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert client.get("/doses/history/").status_code == 302
+
+    client.force_login(alice)
+    assert client.get("/doses/history/").status_code == 200
+    type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+    assert client.get("/doses/history/").status_code == 302

@@ -131,3 +131,32 @@ def test_history_shows_every_kind_of_record_in_words(web, alice_api, protocol):
     assert "Blood pressure: 118/80 mmHg" in page and "<s>Blood pressure: 120/80 mmHg</s>" in page
     assert "Protocol start: Sema" in page
     assert f"/doses/records/{reading['id']}/correct/" not in page  # a corrected reading offers no second correction
+
+
+def test_history_shows_what_a_person_typed_as_text_never_as_markup(web, alice_api, protocol):
+    typed = "<script>alert(1)</script> & 'quoted' \"too\""
+    at = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    body = {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "site": "<b>thigh</b>", "note": typed}
+    dose = alice_api.post("/api/v1/doses", body).json()
+    alice_api.post(f"/api/v1/entries/{dose['id']}/corrections", {"action": "void", "reason": "<i>wrong</i>"})
+    page = web.get("/doses/history/").content.decode()
+    assert "<script>" not in page.split("<main")[1] and "<b>thigh" not in page and "<i>wrong" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#x27;quoted&#x27; &quot;too&quot;" in page
+    assert "&lt;b&gt;thigh&lt;/b&gt;" in page and "“&lt;i&gt;wrong&lt;/i&gt;”" in page
+
+
+def test_the_history_page_makes_the_same_six_queries_at_any_length(web, alice_api, protocol):
+    """Session; user with profile; chain head; the page; its corrections; its checkpoints. No query per entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for doses in (1, 30):
+        start = datetime.now(UTC) - timedelta(days=400)
+        for i in range(doses):
+            at = (start + timedelta(days=7 * i, hours=len(counts))).isoformat()
+            alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at})
+        with CaptureQueriesContext(connection) as logged:
+            assert web.get("/doses/history/").status_code == 200
+        counts.append(len(logged.captured_queries))
+    assert counts == [6, 6], [q["sql"][:80] for q in logged.captured_queries]

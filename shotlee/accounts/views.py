@@ -58,7 +58,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             except RegistrationError as exc:
                 errors = exc.errors
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="shotlee.accounts.backends.ProfileBackend")
                 return redirect(next_url or "home")
     context = {"errors": errors, "values": values, "next": next_url}
     return render(request, "accounts/signup.html", context, status=422 if errors else 200)

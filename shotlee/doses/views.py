@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shotlee.accounts.models import Profile
 from shotlee.doses.forms import build_dose
+from shotlee.doses.render import history_entries
 from shotlee.doses.services import (
     CorrectionRefused,
     DoseConflict,
@@ -162,7 +163,7 @@ def history(request: HttpRequest) -> HttpResponse:
         page_ok = False
     older = page[-1].seq if page and page[-1].seq > 1 else None
     context = {
-        "items": items,
+        "entries": history_entries(items),  # the list as HTML: see doses/render.py
         "head": head,
         "page_ok": page_ok,
         "older": older,
