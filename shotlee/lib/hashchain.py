@@ -43,7 +43,7 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return value if value.isascii() else unicodedata.normalize("NFC", value)  # ASCII is already NFC
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, datetime):
@@ -78,7 +78,7 @@ def checkpoint_message(user_id: int, seq: int, head_hash: str) -> bytes:
 
 
 def sign_checkpoint(key: bytes, user_id: int, seq: int, head_hash: str) -> str:
-    return hmac.new(key, checkpoint_message(user_id, seq, head_hash), hashlib.sha256).hexdigest()
+    return hmac.digest(key, checkpoint_message(user_id, seq, head_hash), "sha256").hex()
 
 
 def checkpoint_valid(key: bytes, user_id: int, seq: int, head_hash: str, signature: str) -> bool:
