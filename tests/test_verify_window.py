@@ -1,0 +1,62 @@
+"""verify_window remembers rows it has verified, by every value the check reads. A row that reads back different in
+any column, a different checkpoint or another key is checked again, however often the page was verified before.
+(The tampering itself, through the database and the history page, is in test_ledger_tamper.)"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shotlee.ledger import sql
+from shotlee.ledger.verify import _MEMO_FIELDS, verify_window
+from tests.conftest import make_protocol
+
+pytestmark = pytest.mark.django_db
+
+CHANGES = {
+    "seq": lambda v: v + 100,
+    "uid": lambda v: v.__class__(int=v.int ^ 1),
+    "kind": lambda v: "metric",
+    "occurred_at": lambda v: v + timedelta(microseconds=1),
+    "recorded_at": lambda v: v - timedelta(microseconds=1),
+    "subject": lambda v: None,
+    "compound": lambda v: v + "x",
+    "amount_micro": lambda v: (v or 0) + 1,
+    "unit": lambda v: "mcg",
+    "target_seq": lambda v: 1,
+    "payload": lambda v: v.replace("}", ',"x":1}', 1),
+    "prev_hash": lambda v: "0" * 64,
+    "hash": lambda v: "f" * 64,
+}
+
+
+@pytest.fixture
+def page(alice, alice_api):
+    protocol = make_protocol(alice_api)
+    for days in (30, 20, 10):
+        at = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+        response = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at})
+        assert response.status_code == 201
+    return sql.entries_page(alice.pk, None, 50)[::-1]
+
+
+def test_every_value_the_check_reads_is_in_the_memo():
+    assert set(CHANGES) == set(_MEMO_FIELDS)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_row_that_reads_back_changed_is_checked_again_after_the_page_verified(alice, page, name):
+    assert verify_window(alice.pk, page) and verify_window(alice.pk, page)  # the second from the memo
+    changed = copy.deepcopy(page)
+    middle = changed[2]
+    setattr(middle, name, CHANGES[name](getattr(middle, name)))
+    assert not verify_window(alice.pk, changed)
+    assert verify_window(alice.pk, page)
+
+
+def test_another_key_or_another_user_is_checked_again(alice, bob, page):
+    assert verify_window(alice.pk, page)
+    assert not verify_window(alice.pk, page, key=b"another key")
+    assert not verify_window(bob.pk, page)
