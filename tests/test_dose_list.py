@@ -76,3 +76,22 @@ def test_a_cursor_the_api_did_not_issue_is_a_clear_422(alice_api, doses):
     response = alice_api.get("/api/v1/doses", {"cursor": "yesterday"})
     assert response.status_code == 422
     assert "cursor" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "2026-03-01T08:00:00.000000Z_99999999999999999999999",  # beyond a 64-bit integer
+        "2026-03-01T08:00:00.000000Z_-99999999999999999999999",
+        "2026-03-01T08:00:00.000000Z_²",  # a digit to str.isdigit, not to int
+        "0001-01-01T00:00:00_1",  # no time zone
+        "0001-01-01T00:00:00+05:00_1",  # before year 1 in UTC
+        "9999-12-31T23:59:59-05:00_1",  # after year 9999 in UTC
+        "2026-03-01T08:00:00.000000Z_",
+        "_1",
+    ],
+)
+def test_a_forged_cursor_is_a_422_never_a_server_error(alice_api, doses, cursor):
+    response = alice_api.get("/api/v1/doses", {"cursor": cursor})
+    assert response.status_code == 422, response.content
+    assert "cursor" in response.content.decode()

@@ -160,3 +160,9 @@ def test_the_history_page_makes_the_same_six_queries_at_any_length(web, alice_ap
             assert web.get("/doses/history/").status_code == 200
         counts.append(len(logged.captured_queries))
     assert counts == [6, 6], [q["sql"][:80] for q in logged.captured_queries]
+
+
+@pytest.mark.parametrize("before", ["99999999999999999999999", "²", "-1", "1.5", "", "0"])
+def test_history_ignores_an_older_link_it_did_not_make(web, protocol, before):
+    page = web.get("/doses/history/", {"before": before})
+    assert page.status_code == 200 and "✓ Verified" in page.content.decode()

@@ -97,9 +97,14 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         stamp, seq = raw.rsplit("_", 1)
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")), int(seq)
-    except ValueError:
-        raise InvalidInput({"cursor": "is not a cursor this API returned"}) from None
+        at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        at = at.astimezone(UTC) if at.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        at, seq = None, ""
+    # What next_cursor holds: an aware time and a seq of ASCII digits that fits the database's 64-bit integer.
+    if at is None or not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
+        raise InvalidInput({"cursor": "is not a cursor this API returned"})
+    return at, int(seq)
 
 
 @router.get("", response={200: dict, 422: dict})

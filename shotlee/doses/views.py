@@ -128,7 +128,9 @@ def history(request: HttpRequest) -> HttpResponse:
     tz = _profile(request).tz
     head = sql.fetch_one(LedgerHead, "WHERE user_id = %s", [request.user.pk])
     before = request.GET.get("before", "")
-    page = sql.entries_page(request.user.pk, int(before) if before.isdigit() else None, PAGE)
+    # Only what the "Older entries" link makes: ASCII digits that fit the database's 64-bit integer.
+    valid = before.isascii() and before.isdigit() and len(before) <= 18
+    page = sql.entries_page(request.user.pk, int(before) if valid else None, PAGE)
     replaced = superseding(request.user, page)
     correct_dose = reverse("doses:correct", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     correct_other = reverse("doses:correct_record", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
