@@ -20,7 +20,6 @@ from shotlee.doses.services import (
     protocol_status,
     record_dose,
     suggested_site,
-    superseding,
 )
 from shotlee.ledger import sql
 from shotlee.ledger.models import Entry, Kind, LedgerHead
@@ -130,14 +129,13 @@ def history(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     # Only what the "Older entries" link makes: ASCII digits that fit the database's 64-bit integer.
     valid = before.isascii() and before.isdigit() and len(before) <= 18
-    page = sql.entries_page(request.user.pk, int(before) if valid else None, PAGE)
-    replaced = superseding(request.user, page)
+    rows = sql.history_page(request.user.pk, int(before) if valid else None, PAGE)
+    page = [entry for entry, _, _ in rows]
     correct_dose = reverse("doses:correct", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     correct_other = reverse("doses:correct_record", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     items = []
-    for entry in page:
+    for entry, _, replacement in rows:  # replacement: (seq, kind) of the void or correction that replaced it
         data = entry.data
-        replacement = replaced.get(entry.seq)
         correctable = entry.kind in (Kind.DOSE, Kind.SIDE_EFFECT, Kind.METRIC) and replacement is None
         items.append(
             {
@@ -152,15 +150,16 @@ def history(request: HttpRequest) -> HttpResponse:
                 "reason": data.get("reason", "") if entry.kind != Kind.VOID else "",
                 "note": data.get("note", ""),
                 "acks": [{**w, "label": rules.LABELS.get(w["code"], w["code"])} for w in data.get("acknowledged", [])],
-                "replaced_by": replacement.seq if replacement else None,
-                "voided": replacement is not None and replacement.kind == Kind.VOID,
+                "replaced_by": replacement[0] if replacement else None,
+                "voided": replacement is not None and replacement[1] == Kind.VOID,
                 "correct_url": (correct_dose if entry.kind == Kind.DOSE else correct_other).format(entry.uid)
                 if correctable
                 else "",
             }
         )
     # Check what is shown: each entry's hash, links and signed checkpoints, and that page one ends at the head.
-    page_ok = verify_window(request.user.pk, list(reversed(page)))
+    signed = {entry.seq: checkpoint for entry, checkpoint, _ in rows if checkpoint is not None}
+    page_ok = verify_window(request.user.pk, list(reversed(page)), signed=signed)
     if page and not before and (page[0].seq != head.seq or page[0].hash != head.head_hash):
         page_ok = False
     older = page[-1].seq if page and page[-1].seq > 1 else None

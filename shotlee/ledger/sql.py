@@ -222,11 +222,33 @@ _NOT_SUPERSEDED = (
 )
 
 
-def entries_page(user_id: int, before: int | None, limit: int) -> list[Entry]:
-    """`Entry.objects.for_user(u).filter(seq__lt=before).order_by("-seq")[:limit]` (no filter when before is None)."""
-    if before is None:
-        return fetch_all(Entry, "WHERE user_id = %s ORDER BY seq DESC LIMIT %s", [user_id, limit])
-    return fetch_all(Entry, "WHERE user_id = %s AND seq < %s ORDER BY seq DESC LIMIT %s", [user_id, before, limit])
+def history_page(user_id: int, before: int | None, limit: int) -> list[tuple[Entry, Any, Any]]:
+    """`Entry.objects.for_user(u).filter(seq__lt=before).order_by("-seq")[:limit]` (no filter when before is None),
+    each entry with its signed checkpoint `(head_hash, signature)` and the void or correction that replaced it
+    `(seq, kind)`, None when there is none: what the history page shows and verifies, in one query."""
+    plan = _plan(Entry, connection.vendor, None)
+    later = f"FROM {_ENTRIES} r WHERE r.user_id = {_ENTRIES}.user_id AND r.target_seq = {_ENTRIES}.seq"
+    statement = (
+        f"SELECT {plan[0]}, c.head_hash, c.signature, (SELECT r.seq {later} LIMIT 1), (SELECT r.kind {later} LIMIT 1) "
+        f"FROM {_ENTRIES} LEFT JOIN {Checkpoint._meta.db_table} c "
+        f"ON c.user_id = {_ENTRIES}.user_id AND c.seq = {_ENTRIES}.seq WHERE {_ENTRIES}.user_id = %s"
+    )
+    params: list[Any] = [user_id]
+    if before is not None:
+        statement += f" AND {_ENTRIES}.seq < %s"
+        params.append(before)
+    with cursor() as cur:
+        cur.execute(f"{statement} ORDER BY {_ENTRIES}.seq DESC LIMIT %s", [*params, limit])
+        rows = cur.fetchall()
+    n = len(plan[1])
+    return [
+        (
+            _instance(Entry, plan, row[:n]),
+            None if row[n] is None else (row[n], row[n + 1]),
+            None if row[n + 2] is None else (row[n + 2], row[n + 3]),
+        )
+        for row in rows
+    ]
 
 
 def doses_page(user_id: int, *, effective: bool, after: tuple[datetime, int] | None, limit: int) -> list[Entry]:

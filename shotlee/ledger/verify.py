@@ -173,16 +173,21 @@ _MEMO_FIELDS = (
 )  # fmt: skip
 
 
-def verify_window(user_id: int, entries: list[Any], key: bytes | None = None) -> bool:
-    """Check a page of Entry rows (in seq order) in O(page): hashes, links and checkpoints."""
+def verify_window(
+    user_id: int, entries: list[Any], key: bytes | None = None, signed: dict[int, tuple[str, str]] | None = None
+) -> bool:
+    """Check a page of Entry rows (in seq order) in O(page): hashes, links and checkpoints.
+
+    `signed` (seq -> (head_hash, signature)) is read from the database when the caller has not read it already.
+    """
     key = key if key is not None else settings.LEDGER_KEY
     if not entries:
         return True
-    from shotlee.ledger import sql
+    if signed is None:
+        from shotlee.ledger import sql
 
-    signed = {
-        seq: (head_hash, signature) for seq, head_hash, signature in sql.checkpoints(user_id, [e.seq for e in entries])
-    }
+        found = sql.checkpoints(user_id, [e.seq for e in entries])
+        signed = {seq: (head_hash, signature) for seq, head_hash, signature in found}
     for before, entry in zip([None, *entries[:-1]], entries, strict=True):
         if before is not None and (entry.seq != before.seq + 1 or entry.prev_hash != before.hash):
             return False
