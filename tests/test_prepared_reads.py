@@ -21,7 +21,12 @@ FIELDS = [f.attname for f in Entry._meta.concrete_fields]
 
 
 def same(a: list[Entry], b: list[Entry]) -> None:
+    """The same rows with the same values, down to the time zone of each time (UTC, as the ORM gives it)."""
     assert [[getattr(e, name) for name in FIELDS] for e in a] == [[getattr(e, name) for name in FIELDS] for e in b]
+    for x, y in zip(a, b, strict=True):
+        assert (
+            (x.occurred_at.tzinfo, x.recorded_at.tzinfo) == (y.occurred_at.tzinfo, y.recorded_at.tzinfo) == (UTC, UTC)
+        )
 
 
 @pytest.fixture

@@ -59,6 +59,20 @@ class _DriverCursor:
         return self.raw.fetchall()
 
 
+@functools.cache
+def _timestamptz_loader() -> Any:
+    """psycopg's own timestamptz loader, which psycopg swaps for its C version.
+
+    Django registers a Python subclass of it on every connection to set the
+    time zone, and that parses each timestamp in Python: an eighth of the
+    history page's time on PostgreSQL. The C loader gives the same value in
+    the connection's time zone, which Django sets to UTC.
+    """
+    from psycopg.types.datetime import TimestamptzLoader
+
+    return TimestamptzLoader
+
+
 @functools.lru_cache(maxsize=256)
 def _qmark(statement: str) -> str:
     # sqlite3's placeholder. These statements hold no other "%s": no LIKE patterns, no literal percent signs.
@@ -76,6 +90,8 @@ def cursor() -> Iterator[Any]:
     db.ensure_connection()
     with db.wrap_database_errors:
         raw = db.connection.cursor()
+        if db.vendor == "postgresql":
+            raw.adapters.register_loader("timestamptz", _timestamptz_loader())
         try:
             yield _DriverCursor(raw, db.vendor == "sqlite")
         finally:
