@@ -145,8 +145,8 @@ def test_history_shows_what_a_person_typed_as_text_never_as_markup(web, alice_ap
     assert "&lt;b&gt;thigh&lt;/b&gt;" in page and "“&lt;i&gt;wrong&lt;/i&gt;”" in page
 
 
-def test_the_history_page_makes_the_same_four_queries_at_any_length(web, alice_api, protocol):
-    """Session; user with profile; chain head; the page with its checkpoints and corrections. No query per entry."""
+def test_the_history_page_makes_the_same_three_queries_at_any_length(web, alice_api, protocol):
+    """Session; user with profile; the page with the chain head, checkpoints and corrections. No query per entry."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -159,7 +159,7 @@ def test_the_history_page_makes_the_same_four_queries_at_any_length(web, alice_a
         with CaptureQueriesContext(connection) as logged:
             assert web.get("/doses/history/").status_code == 200
         counts.append(len(logged.captured_queries))
-    assert counts == [4, 4], [q["sql"][:80] for q in logged.captured_queries]
+    assert counts == [3, 3], [q["sql"][:80] for q in logged.captured_queries]
 
 
 @pytest.mark.parametrize("before", ["99999999999999999999999", "²", "-1", "1.5", "", "0"])

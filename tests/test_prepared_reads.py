@@ -55,16 +55,19 @@ def history(alice, alice_api, bob_api):
     return alice
 
 
-def test_the_history_page_rows_match_the_querysets_for_every_starting_point(history, bob):
+def test_the_history_page_rows_match_the_querysets_for_every_starting_point(history, bob, charlie):
     everything = Entry.objects.for_user(history)
     last = everything.order_by("-seq").first().seq
     signed = {c.seq: (c.head_hash, c.signature) for c in Checkpoint.objects.filter(user=history)}
     replaced = {e.target_seq: (e.seq, e.kind) for e in everything.filter(target_seq__isnull=False)}
     assert len(replaced) == 3
+    head, rows = sql.history_page(charlie.pk, None, 50)  # nothing recorded yet: the head alone
+    assert (head.seq, rows) == (0, [])
     for before in [None, *range(1, last + 2)]:
         for limit in (1, 5, 50):
             expected = list((everything.filter(seq__lt=before) if before else everything).order_by("-seq")[:limit])
-            rows = sql.history_page(history.pk, before, limit)
+            head, rows = sql.history_page(history.pk, before, limit)
+            assert (head.seq, head.head_hash) == (last, everything.get(seq=last).hash)
             same([entry for entry, _, _ in rows], expected)
             assert [checkpoint for _, checkpoint, _ in rows] == [signed[e.seq] for e in expected]
             assert [replacement for _, _, replacement in rows] == [replaced.get(e.seq) for e in expected]

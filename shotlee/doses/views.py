@@ -22,7 +22,7 @@ from shotlee.doses.services import (
     suggested_site,
 )
 from shotlee.ledger import sql
-from shotlee.ledger.models import Entry, Kind, LedgerHead
+from shotlee.ledger.models import Entry, Kind
 from shotlee.ledger.services import LedgerBusy
 from shotlee.ledger.verify import verify_user, verify_window
 from shotlee.lib import rules
@@ -125,11 +125,10 @@ def _summary(entry: Entry, data: dict[str, Any]) -> str:
 def history(request: HttpRequest) -> HttpResponse:
     """The whole record, newest first, keyset-paginated on seq so page one costs the same at any size."""
     tz = _profile(request).tz
-    head = sql.fetch_one(LedgerHead, "WHERE user_id = %s", [request.user.pk])
     before = request.GET.get("before", "")
     # Only what the "Older entries" link makes: ASCII digits that fit the database's 64-bit integer.
     valid = before.isascii() and before.isdigit() and len(before) <= 18
-    rows = sql.history_page(request.user.pk, int(before) if valid else None, PAGE)
+    head, rows = sql.history_page(request.user.pk, int(before) if valid else None, PAGE)
     page = [entry for entry, _, _ in rows]
     correct_dose = reverse("doses:correct", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")
     correct_other = reverse("doses:correct_record", args=[uuid.UUID(int=0)]).replace(str(uuid.UUID(int=0)), "{}")

@@ -238,16 +238,20 @@ _NOT_SUPERSEDED = (
 )
 
 
-def history_page(user_id: int, before: int | None, limit: int) -> list[tuple[Entry, Any, Any]]:
-    """`Entry.objects.for_user(u).filter(seq__lt=before).order_by("-seq")[:limit]` (no filter when before is None),
-    each entry with its signed checkpoint `(head_hash, signature)` and the void or correction that replaced it
-    `(seq, kind)`, None when there is none: what the history page shows and verifies, in one query."""
+def history_page(
+    user_id: int, before: int | None, limit: int
+) -> tuple[LedgerHead | None, list[tuple[Entry, Any, Any]]]:
+    """The user's chain head, and `Entry.objects.for_user(u).filter(seq__lt=before).order_by("-seq")[:limit]` (no
+    filter when before is None), each entry with its signed checkpoint `(head_hash, signature)` and the void or
+    correction that replaced it `(seq, kind)`, None when there is none: all the history page reads, in one query
+    (two when the page is empty)."""
     plan = _plan(Entry, connection.vendor, None)
     later = f"FROM {_ENTRIES} r WHERE r.user_id = {_ENTRIES}.user_id AND r.target_seq = {_ENTRIES}.seq"
     statement = (
-        f"SELECT {plan[0]}, c.head_hash, c.signature, (SELECT r.seq {later} LIMIT 1), (SELECT r.kind {later} LIMIT 1) "
-        f"FROM {_ENTRIES} LEFT JOIN {Checkpoint._meta.db_table} c "
-        f"ON c.user_id = {_ENTRIES}.user_id AND c.seq = {_ENTRIES}.seq WHERE {_ENTRIES}.user_id = %s"
+        f"SELECT {plan[0]}, c.head_hash, c.signature, (SELECT r.seq {later} LIMIT 1), (SELECT r.kind {later} LIMIT 1), "
+        f"h.seq, h.head_hash FROM {_ENTRIES} JOIN {LedgerHead._meta.db_table} h ON h.user_id = {_ENTRIES}.user_id "
+        f"LEFT JOIN {Checkpoint._meta.db_table} c ON c.user_id = {_ENTRIES}.user_id AND c.seq = {_ENTRIES}.seq "
+        f"WHERE {_ENTRIES}.user_id = %s"
     )
     params: list[Any] = [user_id]
     if before is not None:
@@ -256,8 +260,12 @@ def history_page(user_id: int, before: int | None, limit: int) -> list[tuple[Ent
     with cursor() as cur:
         cur.execute(f"{statement} ORDER BY {_ENTRIES}.seq DESC LIMIT %s", [*params, limit])
         rows = cur.fetchall()
+    if not rows:
+        return fetch_one(LedgerHead, f"WHERE {LedgerHead._meta.db_table}.user_id = %s", [user_id]), []
     n = len(plan[1])
-    return [
+    head = LedgerHead(user_id=user_id, seq=rows[0][n + 4], head_hash=rows[0][n + 5])
+    head._state.adding = False
+    return head, [
         (
             _instance(Entry, plan, row[:n]),
             None if row[n] is None else (row[n], row[n + 1]),
