@@ -55,10 +55,13 @@ def _normalise(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot go into canonical bytes")
 
 
+# What json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) would build on
+# every call: one encoder, made once (every entry of a page and every append is encoded).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_bytes(record: dict[str, Any]) -> bytes:
-    return json.dumps(
-        _normalise(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(_normalise(record)).encode("utf-8")
 
 
 def canonical_text(record: dict[str, Any]) -> str:
