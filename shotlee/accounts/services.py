@@ -66,15 +66,27 @@ USER_FIELDS = ("id", "username", "is_active")
 
 def user_for_token(raw: str) -> Any:
     """The active user a bearer token belongs to, with the profile loaded (every API call does this): one query."""
+    users = get_user_model()._meta.db_table
+    user = _with_profile(
+        USER_FIELDS, f"JOIN {ApiToken._meta.db_table} t ON t.user_id = {users}.id", "t.digest = %s", token_digest(raw)
+    )
+    return user if user is not None and user.is_active else None
+
+
+def user_with_profile(user_id: int) -> Any:
+    """The user (every field) with the profile loaded: what each page view's session resolves to, in one query."""
+    return _with_profile(None, "", f"{get_user_model()._meta.db_table}.id = %s", user_id)
+
+
+def _with_profile(fields: tuple[str, ...] | None, join: str, where: str, param: Any) -> Any:
     User = get_user_model()
     users, profiles = User._meta.db_table, Profile._meta.db_table
     found = sql.fetch_joined(
-        ((User, USER_FIELDS), Profile),
-        f"JOIN {ApiToken._meta.db_table} t ON t.user_id = {users}.id "
-        f"LEFT JOIN {profiles} ON {profiles}.user_id = {users}.id WHERE t.digest = %s",
-        [token_digest(raw)],
+        ((User, fields) if fields else User, Profile),
+        f"{join} LEFT JOIN {profiles} ON {profiles}.user_id = {users}.id WHERE {where}",
+        [param],
     )
-    if found is None or not found[0].is_active:
+    if found is None:
         return None
     user, profile = found
     if profile is not None:
