@@ -89,7 +89,7 @@ def test_the_dose_list_rows_match_the_queryset_after_every_cursor(history, effec
             same(got, list(expected.order_by("-occurred_at", "-seq")[:limit]))
 
 
-def test_replacements_and_checkpoints_match_the_querysets(history, bob):
+def test_replacements_match_the_queryset(history, bob):
     page = list(Entry.objects.for_user(history).order_by("seq"))
     seqs = [e.seq for e in page]
     same(
@@ -99,10 +99,6 @@ def test_replacements_and_checkpoints_match_the_querysets(history, bob):
     assert len(sql.replacements(history.pk, seqs)) == 3
     assert [e.user_id for e in sql.replacements(bob.pk, seqs)] == [bob.pk]  # his one void, none of Alice's
     assert sql.replacements(history.pk, []) == []
-    assert sorted(sql.checkpoints(history.pk, seqs)) == sorted(
-        Checkpoint.objects.filter(user=history, seq__in=seqs).values_list("seq", "head_hash", "signature")
-    )
-    assert sql.checkpoints(history.pk, []) == []
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plans; PostgreSQL's are measured by make bench")

@@ -42,21 +42,29 @@ def page(alice, alice_api):
     return [entry for entry, _, _ in sql.history_page(alice.pk, None, 50)[1]][::-1]
 
 
+@pytest.fixture
+def signed(alice, page):
+    """The page's signed checkpoints, as the history page reads them with its entries."""
+    return {entry.seq: checkpoint for entry, checkpoint, _ in sql.history_page(alice.pk, None, 50)[1]}
+
+
 def test_every_value_the_check_reads_is_in_the_memo():
     assert set(CHANGES) == set(_MEMO_FIELDS)
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
-def test_a_row_that_reads_back_changed_is_checked_again_after_the_page_verified(alice, page, name):
-    assert verify_window(alice.pk, page) and verify_window(alice.pk, page)  # the second from the memo
+def test_a_row_that_reads_back_changed_is_checked_again_after_the_page_verified(alice, page, signed, name):
+    assert verify_window(alice.pk, page, signed=signed) and verify_window(
+        alice.pk, page, signed=signed
+    )  # the second from the memo
     changed = copy.deepcopy(page)
     middle = changed[2]
     setattr(middle, name, CHANGES[name](getattr(middle, name)))
-    assert not verify_window(alice.pk, changed)
-    assert verify_window(alice.pk, page)
+    assert not verify_window(alice.pk, changed, signed=signed)
+    assert verify_window(alice.pk, page, signed=signed)
 
 
-def test_another_key_or_another_user_is_checked_again(alice, bob, page):
-    assert verify_window(alice.pk, page)
-    assert not verify_window(alice.pk, page, key=b"another key")
-    assert not verify_window(bob.pk, page)
+def test_another_key_or_another_user_is_checked_again(alice, bob, page, signed):
+    assert verify_window(alice.pk, page, signed=signed)
+    assert not verify_window(alice.pk, page, key=b"another key", signed=signed)
+    assert not verify_window(bob.pk, page, signed=signed)

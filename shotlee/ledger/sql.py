@@ -296,16 +296,3 @@ def replacements(user_id: int, seqs: list[int]) -> list[Entry]:
         return []
     marks = ", ".join(["%s"] * len(seqs))
     return fetch_all(Entry, f"WHERE user_id = %s AND target_seq IN ({marks})", [user_id, *seqs])
-
-
-def checkpoints(user_id: int, seqs: list[int]) -> list[tuple[int, str, str]]:
-    """(seq, head_hash, signature) of the signed checkpoints at those seqs."""
-    if not seqs:
-        return []
-    marks = ", ".join(["%s"] * len(seqs))
-    with cursor() as cur:
-        cur.execute(
-            f"SELECT seq, head_hash, signature FROM {Checkpoint._meta.db_table} WHERE user_id = %s AND seq IN ({marks})",
-            [user_id, *seqs],
-        )
-        return [tuple(row) for row in cur.fetchall()]

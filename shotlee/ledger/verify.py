@@ -174,20 +174,13 @@ _MEMO_FIELDS = (
 
 
 def verify_window(
-    user_id: int, entries: list[Any], key: bytes | None = None, signed: dict[int, tuple[str, str]] | None = None
+    user_id: int, entries: list[Any], *, signed: dict[int, tuple[str, str]], key: bytes | None = None
 ) -> bool:
-    """Check a page of Entry rows (in seq order) in O(page): hashes, links and checkpoints.
-
-    `signed` (seq -> (head_hash, signature)) is read from the database when the caller has not read it already.
-    """
+    """Check a page of Entry rows (in seq order) in O(page): hashes, links and the signed checkpoints the page read
+    with them (`signed`: seq -> (head_hash, signature), as sql.history_page gives them)."""
     key = key if key is not None else settings.LEDGER_KEY
     if not entries:
         return True
-    if signed is None:
-        from shotlee.ledger import sql
-
-        found = sql.checkpoints(user_id, [e.seq for e in entries])
-        signed = {seq: (head_hash, signature) for seq, head_hash, signature in found}
     for before, entry in zip([None, *entries[:-1]], entries, strict=True):
         if before is not None and (entry.seq != before.seq + 1 or entry.prev_hash != before.hash):
             return False
