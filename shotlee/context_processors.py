@@ -12,7 +12,7 @@ from django.urls import get_script_prefix, reverse
 NAV = (
     "home",
     "doses:log",
-    "doses:history",
+    "history:list",
     "protocols:list",
     "symptoms:list",
     "metrics:list",

@@ -7,6 +7,8 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from shotlee.accounts.models import Profile
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -35,21 +37,24 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
     return middleware
 
 
-def user_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    """Show every time in the person's own zone; the record itself stays in UTC."""
+def profile_of(user: Any) -> Profile:
+    """The user's profile: loaded with the user by the auth backend and the token lookup, else read (or made)."""
+    cached = user._state.fields_cache.get("profile")
+    return cached if cached is not None else Profile.objects.get_or_create(user=user)[0]
+
+
+def user_profile(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """`request.profile` on every signed-in page, and every time shown in the person's own zone.
+
+    (The API sets `request.profile` when it authenticates the bearer token.) The record itself stays in UTC.
+    """
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            return get_response(request)  # the API has no session; its views read the token owner's zone
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            from shotlee.accounts.models import Profile
-
-            # The session's user comes with the profile (accounts.backends); a user logged in another way may not.
-            profile = user._state.fields_cache.get("profile") or Profile.objects.filter(user=user).first()
-            if profile is not None:
-                request.profile = profile  # views reuse it instead of querying again
-                timezone.activate(profile.tz)
+        if request.path.startswith("/api/") or user is None or not user.is_authenticated:
+            return get_response(request)
+        request.profile = profile_of(user)
+        timezone.activate(request.profile.tz)
         try:
             return get_response(request)
         finally:

@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "shotlee.doses",
     "shotlee.symptoms",
     "shotlee.metrics",
+    "shotlee.history",
+    "shotlee.charts",
     "shotlee.reports",
     "shotlee.api",
 ]
@@ -140,7 +142,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shotlee.middleware.LoginRequiredMiddleware",
-    "shotlee.middleware.user_timezone",
+    "shotlee.middleware.user_profile",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shotlee.middleware.security_headers",
@@ -179,10 +181,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's model backend and database sessions, each reading its row with a prepared statement (every page view
-# loads both); the backend brings the profile in the same query.
+# Django's model backend, bringing the profile (time zone, units) in the same query, and database sessions. Not
+# cached_db: with the default per-process cache, a session ended in one worker (log-out, password change) would
+# live on in the others' caches.
 AUTHENTICATION_BACKENDS = ["shotlee.accounts.backends.ProfileBackend"]
-SESSION_ENGINE = "shotlee.accounts.sessions"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -80,10 +80,10 @@ def test_web_sign_up_logs_in_and_log_out_ends_the_session():
         {"username": "hana", "password": PASSWORD, "password2": PASSWORD, "timezone": "Europe/Paris"},
     )
     assert response.status_code == 302
-    assert client.get("/doses/history/").status_code == 200
+    assert client.get("/history/").status_code == 200
     assert get_user_model().objects.get(username="hana").profile.timezone == "Europe/Paris"
     assert client.post("/accounts/logout/").status_code == 302
-    assert client.get("/doses/history/").status_code == 302
+    assert client.get("/history/").status_code == 302
 
 
 @pytest.mark.django_db
@@ -102,11 +102,11 @@ def test_an_expired_session_or_a_deactivated_account_is_logged_out(alice):
 
     client = Client()
     client.force_login(alice)
-    assert client.get("/doses/history/").status_code == 200
+    assert client.get("/history/").status_code == 200
     Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
-    assert client.get("/doses/history/").status_code == 302
+    assert client.get("/history/").status_code == 302
 
     client.force_login(alice)
-    assert client.get("/doses/history/").status_code == 200
+    assert client.get("/history/").status_code == 200
     type(alice).objects.filter(pk=alice.pk).update(is_active=False)
-    assert client.get("/doses/history/").status_code == 302
+    assert client.get("/history/").status_code == 302

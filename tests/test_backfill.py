@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry
 from tests.conftest import make_protocol
 
 
@@ -56,7 +56,7 @@ def test_ticked_rows_become_ordinary_records_with_their_real_times(web, alice_ap
     suggested = rows(web.get(f"/doses/backfill/{weekly['id']}/").content.decode())
     response = post_rows(web, weekly["id"], suggested[:3])
     assert response.status_code == 302 and "backfilled=3" in response["Location"]
-    doses = list(Entry.objects.filter(kind=Kind.DOSE).order_by("occurred_at"))
+    doses = list(Entry.objects.filter(kind="dose").order_by("occurred_at"))
     assert len(doses) == 3
     assert all(d.recorded_at - d.occurred_at > timedelta(days=1) for d in doses)
     assert alice_api.get("/api/v1/ledger/verify").json()["ok"] is True
@@ -69,19 +69,19 @@ def test_a_row_that_breaks_a_rule_comes_back_with_its_warning_and_the_rest_are_r
     assert response.status_code == 409
     page = response.content.decode()
     assert "2 doses recorded" in page and "Too soon" in page
-    assert Entry.objects.filter(kind=Kind.DOSE).count() == 2
+    assert Entry.objects.filter(kind="dose").count() == 2
     again = rows(page)
     codes = re.findall(rf'name="acknowledge-{again[0]["id"]}" value="([a-z_]+)"', page)
     confirmed = post_rows(web, weekly["id"], again, {f"acknowledge-{again[0]['id']}": codes})
     assert confirmed.status_code == 302
-    assert Entry.objects.filter(kind=Kind.DOSE).count() == 3
+    assert Entry.objects.filter(kind="dose").count() == 3
 
 
 def test_submitting_the_same_rows_twice_records_them_once(web, weekly):
     suggested = rows(web.get(f"/doses/backfill/{weekly['id']}/").content.decode())
     assert post_rows(web, weekly["id"], suggested[:2]).status_code == 302
     assert post_rows(web, weekly["id"], suggested[:2]).status_code == 302
-    assert Entry.objects.filter(kind=Kind.DOSE).count() == 2
+    assert Entry.objects.filter(kind="dose").count() == 2
 
 
 def test_bob_cannot_backfill_alice_s_protocol(weekly, bob):

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from shotlee.accounts.models import Profile
-from shotlee.ledger.models import Entry, Kind, LedgerHead
+from shotlee.ledger.models import Entry, LedgerHead
 from tests.browser_support import (
     DESKTOP,
     PHONE,
@@ -48,7 +48,7 @@ PROTOCOL = {
 
 
 def doses_of(username: str) -> int:
-    return Entry.objects.filter(user__username=username, kind=Kind.DOSE).count()
+    return Entry.objects.filter(user__username=username, kind="dose").count()
 
 
 class Journey:
@@ -121,7 +121,7 @@ class Journey:
         self.first_when = when.input_value()
         self.landed("dose form")
         page.get_by_role("button", name="Record dose").click()
-        expect(page).to_have_url(self.base + "/doses/history/?recorded=1")
+        expect(page).to_have_url(self.base + "/history/?recorded=1")
         expect(page.get_by_role("status")).to_have_text("Dose recorded.")
         first = entry(page, 2)
         expect(first).to_contain_text("0.5 mg")
@@ -149,7 +149,7 @@ class Journey:
         self.landed("dose warning")
         screenshot(page, f"dose-warning-{self.label}")
         page.get_by_role("button", name="Record anyway").click()
-        expect(page).to_have_url(self.base + "/doses/history/?recorded=1")
+        expect(page).to_have_url(self.base + "/history/?recorded=1")
         expect(page.get_by_role("status")).to_have_text("Dose recorded.")
         expect(page.locator("ol.history > li.kind-dose")).to_have_count(2)
         second = entry(page, 3)
@@ -171,7 +171,7 @@ class Journey:
         page.get_by_label("It was entered in error (void it)").check()
         page.get_by_label("Reason", exact=True).fill("Logged twice from the phone")
         page.get_by_role("button", name="Save").click()
-        expect(page).to_have_url(self.base + "/doses/history/")
+        expect(page).to_have_url(self.base + "/history/")
         voided = entry(page, 3)
         expect(voided).to_have_class(re.compile(r"\bsuperseded\b"))
         expect(voided.locator("s")).to_contain_text("0.5 mg")
@@ -192,7 +192,7 @@ class Journey:
         page.get_by_label("Reason", exact=True).fill("Drew up 0.4 mg, not 0.5")
         page.get_by_label("Amount", exact=True).fill("0.4")
         page.get_by_role("button", name="Save").click()
-        expect(page).to_have_url(self.base + "/doses/history/")
+        expect(page).to_have_url(self.base + "/history/")
         corrected = entry(page, 2)
         expect(corrected).to_have_class(re.compile(r"\bsuperseded\b"))
         expect(corrected.locator("s")).to_contain_text("0.5 mg")
@@ -228,8 +228,8 @@ class Journey:
         page = self.page
         page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
         expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
-        page.goto(self.base + "/doses/history/")
-        expect(page).to_have_url(self.base + "/accounts/login/?next=/doses/history/")
+        page.goto(self.base + "/history/")
+        expect(page).to_have_url(self.base + "/accounts/login/?next=/history/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
         expect(page.get_by_text("Verified")).to_have_count(0)
         self.landed("login after log-out")

@@ -17,7 +17,7 @@ import pytest
 
 from shotlee.accounts.models import Profile
 from shotlee.guides.loader import load_guides
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry
 from shotlee.protocols.models import Protocol
 from tests.browser_support import (
     DESKTOP,
@@ -80,7 +80,7 @@ class Visit:
         main(page).get_by_role("link", name="Log dose").click()
         expect(field(page, "Amount")).to_have_value("0.1")
         page.get_by_role("button", name="Record dose").click()
-        expect(page).to_have_url(self.base + "/doses/history/?recorded=1")
+        expect(page).to_have_url(self.base + "/history/?recorded=1")
 
     def log_a_side_effect_from_the_quick_picks(self) -> None:
         page = self.page
@@ -114,7 +114,7 @@ class Visit:
         expect(item).to_contain_text("frontal hairline")
         self.landed("side-effect list")
         screenshot(page, f"side-effect-list-{self.label}")
-        effect = Entry.objects.get(user__username=self.username, kind=Kind.SIDE_EFFECT)
+        effect = Entry.objects.get(user__username=self.username, kind="side_effect")
         assert (effect.data["symptom"], effect.data["severity"], effect.data["ended_at"]) == ("injection pain", 6, None)
 
     def choose_preferred_units(self) -> None:
@@ -143,7 +143,7 @@ class Visit:
         page.get_by_role("button", name="Record reading").click()
         expect(page).to_have_url(self.base + "/metrics/?recorded=1")
         expect(page.get_by_role("status")).to_contain_text("Reading recorded.")
-        stored = Entry.objects.get(user__username=self.username, kind=Kind.METRIC, compound="weight")
+        stored = Entry.objects.get(user__username=self.username, kind="metric", compound="weight")
         assert stored.unit == "kg" and Decimal(stored.data["value"]) == (Decimal("176.4") * LB).quantize(
             Decimal("0.000001")
         )
@@ -162,7 +162,7 @@ class Visit:
         field(page, "Value").fill("650")
         page.get_by_role("button", name="Record reading").click()
         expect(page).to_have_url(self.base + "/metrics/?recorded=1")
-        lab = Entry.objects.get(user__username=self.username, kind=Kind.METRIC, compound="testosterone_total")
+        lab = Entry.objects.get(user__username=self.username, kind="metric", compound="testosterone_total")
         assert lab.unit == "nmol/L" and Decimal(lab.data["value"]) == (Decimal(650) / Decimal("28.842")).quantize(
             Decimal("0.000001")
         )
@@ -211,7 +211,7 @@ def test_a_missing_severity_is_explained_in_the_browser_and_nothing_is_recorded(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("must be a whole number from 0 (none) to 10 (worst imaginable)")
     expect(page.get_by_role("radio", name="headache", exact=True)).to_be_checked()
-    assert not Entry.objects.filter(user__username="no-severity", kind=Kind.SIDE_EFFECT).exists()
+    assert not Entry.objects.filter(user__username="no-severity", kind="side_effect").exists()
     no_sideways_scroll(page, "side-effect form with an error on a phone")
     assert problems.messages == []
 

@@ -18,7 +18,7 @@ from django.db import connection
 
 from shotlee.accounts.services import issue_token
 from shotlee.ledger import services, triggers
-from shotlee.ledger.models import Checkpoint, Entry, Kind
+from shotlee.ledger.models import Checkpoint, Entry
 from shotlee.ledger.verify import verify_user
 from shotlee.lib import hashchain
 from tests.conftest import Api
@@ -33,7 +33,7 @@ def build_chain(user: Any, n: int) -> None:
         for i in range(n):
             services.append(
                 head,
-                kind=Kind.DOSE,
+                kind="dose",
                 occurred_at=T + timedelta(days=i),
                 compound="semaglutide",
                 amount_micro=250_000,

@@ -24,7 +24,7 @@ def doses(alice_api):
             "protocol": protocol["id"],
             "amount": f"0.{25 + i}",
             "occurred_at": at.isoformat(),
-            "acknowledge": ["possible_duplicate", "too_soon"],
+            "acknowledge": ["possible_duplicate", "too_soon", "off_schedule"],
         }
         response = alice_api.post("/api/v1/doses", body)
         assert response.status_code == 201, response.content

@@ -326,15 +326,13 @@ def test_the_dose_form_preselects_the_least_recently_used_zone(web, alice):
     ]
     for days_ago, zone in zip(range(len(order) * 10, 0, -10), order, strict=True):
         when = (now - timedelta(days=days_ago)).isoformat()
-        recorded = api.post(
-            "/api/v1/doses", {"protocol": str(protocol.uid), "amount": "0.1", "site": zone, "occurred_at": when}
-        )
+        body = {"protocol": str(protocol.uid), "amount": "0.1", "site": zone, "occurred_at": when}
+        recorded = api.post("/api/v1/doses", {**body, "acknowledge": ["off_schedule"]})
         assert recorded.status_code == 201, recorded.content
     assert site_offered(web, protocol) == "mid-scalp"
     when = (now - timedelta(days=1)).isoformat()
-    api.post(
-        "/api/v1/doses", {"protocol": str(protocol.uid), "amount": "0.1", "site": "mid-scalp", "occurred_at": when}
-    )
+    body = {"protocol": str(protocol.uid), "amount": "0.1", "site": "mid-scalp", "occurred_at": when}
+    assert api.post("/api/v1/doses", {**body, "acknowledge": ["off_schedule"]}).status_code == 201
     assert site_offered(web, protocol) == "right parietal"
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry
 from tests.conftest import make_protocol
 
 NOW = datetime.now(UTC)
@@ -68,7 +68,7 @@ def test_invalid_side_effects_are_refused_with_the_field(alice_api, body, field)
     response = alice_api.post("/api/v1/side-effects", body)
     assert response.status_code == 422
     assert field in str(response.json()["detail"])
-    assert not Entry.objects.filter(kind=Kind.SIDE_EFFECT).exists()
+    assert not Entry.objects.filter(kind="side_effect").exists()
 
 
 def test_weight_in_pounds_is_stored_in_kilograms_exactly(alice_api):
@@ -99,7 +99,7 @@ def test_implausible_readings_are_refused_with_a_specific_message(alice_api, bod
     assert response.status_code == 422, response.content
     detail = {d["loc"][-1]: d["msg"] for d in response.json()["detail"]}
     assert text in detail[field]
-    assert not Entry.objects.filter(kind=Kind.METRIC).exists()
+    assert not Entry.objects.filter(kind="metric").exists()
 
 
 def test_unusual_but_possible_values_are_kept_with_a_warning(alice_api):

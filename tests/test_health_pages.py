@@ -19,7 +19,7 @@ from django.test import Client
 from shotlee.accounts.models import Profile
 from shotlee.guides.loader import load_guides
 from shotlee.guides.models import Guide
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry
 from shotlee.metrics.models import MetricType
 from shotlee.symptoms.services import side_effects
 from tests.conftest import make_protocol, make_user
@@ -101,7 +101,7 @@ def log_metric(web: Client, key: str, **fields: str):
 
 
 def metrics_count() -> int:
-    return Entry.objects.filter(kind=Kind.METRIC).count()
+    return Entry.objects.filter(kind="metric").count()
 
 
 # Side effects
@@ -126,7 +126,7 @@ def test_the_quick_picks_start_with_the_guide_side_effects_and_the_severity_scal
 def test_a_side_effect_from_a_quick_pick_with_a_severity_is_recorded_and_listed(web, meso):
     response = log_side_effect(web, protocol=meso["id"], symptom="injection pain", severity="6", site="vertex/crown")
     assert response.status_code == 302 and response["Location"] == "/side-effects/?recorded=1"
-    [effect] = Entry.objects.filter(kind=Kind.SIDE_EFFECT)
+    [effect] = Entry.objects.filter(kind="side_effect")
     assert (
         effect.data["symptom"] == "injection pain" and effect.data["severity"] == 6 and effect.data["ended_at"] is None
     )
@@ -141,7 +141,7 @@ def test_a_side_effect_from_a_quick_pick_with_a_severity_is_recorded_and_listed(
 def test_free_text_other_wins_over_a_quick_pick(web, meso):
     response = log_side_effect(web, protocol=meso["id"], symptom="headache", other="Itchy scalp", severity="3")
     assert response.status_code == 302
-    [effect] = Entry.objects.filter(kind=Kind.SIDE_EFFECT)
+    [effect] = Entry.objects.filter(kind="side_effect")
     assert effect.data["symptom"] == "Itchy scalp" and effect.compound == "itchy scalp"
 
 
@@ -149,7 +149,7 @@ def test_a_missing_severity_is_refused_with_the_message_and_nothing_is_recorded(
     response = log_side_effect(web, protocol=meso["id"], symptom="headache", severity="")
     assert response.status_code == 422
     assert SEVERITY_MESSAGE in text(response)
-    assert not Entry.objects.filter(kind=Kind.SIDE_EFFECT).exists()
+    assert not Entry.objects.filter(kind="side_effect").exists()
     # What was chosen stays chosen, so the person only adds the severity.
     assert re.search(r'name="symptom" value="headache" checked', response.content.decode())
 
@@ -162,17 +162,17 @@ def test_an_ongoing_side_effect_is_ended_through_the_correct_page(web, alice, me
         ).status_code
         == 302
     )
-    original = Entry.objects.get(kind=Kind.SIDE_EFFECT)
-    url = f"/doses/records/{original.uid}/correct/"
+    original = Entry.objects.get(kind="side_effect")
+    url = f"/history/{original.uid}/correct/"
     page = web.get(url)
     assert page.status_code == 200 and re.search(r'name="action" value="correct" checked', page.content.decode())
     ended = minute(datetime.now(UTC) - timedelta(hours=1))
     refused = web.post(url, {"action": "correct", "reason": "", "ended_at": local(ended), "severity": "2"})
     assert refused.status_code == 422 and "Say why" in text(refused)
-    assert Entry.objects.filter(kind=Kind.SIDE_EFFECT).count() == 1
+    assert Entry.objects.filter(kind="side_effect").count() == 1
     response = web.post(url, {"action": "correct", "reason": "it faded", "ended_at": local(ended), "severity": "2"})
     assert response.status_code == 302 and response["Location"] == "/side-effects/"
-    correction = Entry.objects.filter(kind=Kind.SIDE_EFFECT).order_by("-seq").first()
+    correction = Entry.objects.filter(kind="side_effect").order_by("-seq").first()
     assert correction.target_seq == original.seq and correction.data["reason"] == "it faded"
     assert correction.occurred_at == started and correction.data["symptom"] == "scalp redness"
     effective = list(side_effects(alice))
@@ -185,13 +185,13 @@ def test_an_ongoing_side_effect_is_ended_through_the_correct_page(web, alice, me
 def test_an_end_before_the_start_is_refused_on_the_correct_page(web, meso):
     started = minute(datetime.now(UTC) - timedelta(hours=2))
     log_side_effect(web, symptom="headache", severity="4", started_at=local(started))
-    original = Entry.objects.get(kind=Kind.SIDE_EFFECT)
+    original = Entry.objects.get(kind="side_effect")
     response = web.post(
-        f"/doses/records/{original.uid}/correct/",
+        f"/history/{original.uid}/correct/",
         {"action": "correct", "reason": "typo", "ended_at": local(started - timedelta(hours=1)), "severity": "4"},
     )
     assert response.status_code == 422 and "is before the start" in text(response)
-    assert Entry.objects.filter(kind=Kind.SIDE_EFFECT).count() == 1
+    assert Entry.objects.filter(kind="side_effect").count() == 1
 
 
 def test_side_effects_filter_by_protocol_symptom_and_period(web, alice_api, meso):
@@ -263,8 +263,8 @@ def test_weight_and_glucose_in_preferred_units_are_stored_canonically_and_shown_
     assert '<option value="lb" selected>' in form
     assert log_metric(web, "weight", value="176.4", unit="lb").status_code == 302
     assert log_metric(web, "glucose", value="99", unit="mg/dL").status_code == 302
-    weight = Entry.objects.get(kind=Kind.METRIC, compound="weight")
-    glucose = Entry.objects.get(kind=Kind.METRIC, compound="glucose")
+    weight = Entry.objects.get(kind="metric", compound="weight")
+    glucose = Entry.objects.get(kind="metric", compound="glucose")
     assert weight.unit == "kg" and Decimal(weight.data["value"]) == (Decimal("176.4") * Decimal("0.45359237")).quantize(
         Decimal("0.000001")
     )
@@ -319,7 +319,7 @@ def test_an_implausible_value_is_refused_with_the_specific_message_and_nothing_r
 def test_an_unusual_blood_pressure_is_recorded_and_flagged_unusual(web):
     response = log_metric(web, "blood_pressure", value="190", value2="110", unit="mmHg")
     assert response.status_code == 302 and response["Location"] == "/metrics/?recorded=1&unusual=1"
-    [reading] = Entry.objects.filter(kind=Kind.METRIC)
+    [reading] = Entry.objects.filter(kind="metric")
     assert (reading.data["value"], reading.data["value2"]) == ("190", "110")
     assert reading.data["warnings"] == [
         "Systolic pressure of 190 mmHg is unusual (typical 70–180 mmHg); please double-check it.",
@@ -351,7 +351,7 @@ def test_a_lab_after_a_dose_shows_the_hours_after_the_last_dose(web, alice_api, 
     drawn = dosed_at + timedelta(hours=36, minutes=30)
     response = log_metric(web, "testosterone_total", value="650", unit="ng/dL", measured_at=local(drawn))
     assert response.status_code == 302
-    reading = Entry.objects.get(kind=Kind.METRIC)
+    reading = Entry.objects.get(kind="metric")
     assert reading.data["lab"] is True and reading.unit == "nmol/L" and reading.occurred_at == drawn
     assert reading.data["since_last_dose"] == [
         {"protocol": meso["id"], "name": "Dutasteride mesotherapy", "hours": "36.5"}
@@ -361,7 +361,7 @@ def test_a_lab_after_a_dose_shows_the_hours_after_the_last_dose(web, alice_api, 
     assert "36.5 h after the last Dutasteride mesotherapy dose" in item
     # A lab drawn before any dose has no such line; a weight (not a lab) never has one.
     log_metric(web, "weight", value="80", unit="kg")
-    weight = Entry.objects.get(kind=Kind.METRIC, compound="weight")
+    weight = Entry.objects.get(kind="metric", compound="weight")
     assert weight.data["since_last_dose"] == []
 
 
@@ -386,7 +386,7 @@ def test_a_custom_metric_type_is_created_and_logged(web, alice):
     assert too_many.status_code == 422 and "Hair count (vertex) must be between 0 and 400 hairs/cm²" in text(too_many)
     assert metrics_count() == 0
     assert log_metric(web, custom.key, value="182", unit="hairs/cm²").status_code == 302
-    reading = Entry.objects.get(kind=Kind.METRIC)
+    reading = Entry.objects.get(kind="metric")
     assert reading.compound == custom.key and reading.data["value"] == "182"
     [item] = list_items(web.get(f"/metrics/?type={custom.key}"), "metric")
     assert "Hair count (vertex): 182 hairs/cm²" in item
@@ -406,7 +406,7 @@ def test_the_protocol_page_of_a_guide_protocol_has_one_tap_metric_buttons(web, a
     assert f'name="protocol" value="{meso["id"]}"' in form.content.decode()
     response = log_metric(web, "psa", value="0.8", unit="ng/mL", protocol=meso["id"])
     assert response.status_code == 302
-    assert str(Entry.objects.get(kind=Kind.METRIC).subject) == meso["id"]
+    assert str(Entry.objects.get(kind="metric").subject) == meso["id"]
     # A protocol typed by hand has no guide, so no such section.
     plain = make_protocol(alice_api, name="Sema")
     assert "Metrics to monitor" not in text(web.get(f"/protocols/{plain['id']}/"))
@@ -415,8 +415,8 @@ def test_the_protocol_page_of_a_guide_protocol_has_one_tap_metric_buttons(web, a
 def test_a_metric_is_voided_through_the_correct_page(web, alice):
     log_metric(web, "weight", value="81.5", unit="kg")
     log_metric(web, "resting_hr", value="62", unit="bpm")
-    reading = Entry.objects.get(kind=Kind.METRIC, compound="weight")
-    url = f"/doses/records/{reading.uid}/correct/"
+    reading = Entry.objects.get(kind="metric", compound="weight")
+    url = f"/history/{reading.uid}/correct/"
     page = web.get(url)
     assert page.status_code == 200 and re.search(r'name="action" value="void" checked', page.content.decode())
     assert "Weight: 81.5 kg" in text(page)
@@ -425,26 +425,26 @@ def test_a_metric_is_voided_through_the_correct_page(web, alice):
     )
     assert response.status_code == 302 and response["Location"] == "/metrics/"
     void = Entry.objects.filter(user=alice).order_by("-seq").first()
-    assert void.kind == Kind.VOID and void.target_seq == reading.seq
+    assert void.kind == "void" and void.target_seq == reading.seq
     items = list_items(web.get("/metrics/"), "metric")
     assert len(items) == 1 and "Resting heart rate: 62 bpm" in items[0]
     again = web.post(url, {"action": "void", "reason": "twice", "value": "81.5", "unit": "kg", "value2": ""})
     assert again.status_code == 422
-    assert Entry.objects.filter(kind=Kind.VOID).count() == 1
+    assert Entry.objects.filter(kind="void").count() == 1
 
 
 def test_a_metric_value_is_corrected_in_the_unit_it_was_entered_in(web):
     set_units(web, weight="lb")
     log_metric(web, "weight", value="176.4", unit="lb")
-    reading = Entry.objects.get(kind=Kind.METRIC)
-    page = web.get(f"/doses/records/{reading.uid}/correct/").content.decode()
+    reading = Entry.objects.get(kind="metric")
+    page = web.get(f"/history/{reading.uid}/correct/").content.decode()
     assert 'name="value" inputmode="decimal" value="176.4"' in page and 'name="unit" value="lb"' in page
     response = web.post(
-        f"/doses/records/{reading.uid}/correct/",
+        f"/history/{reading.uid}/correct/",
         {"action": "correct", "reason": "misread", "value": "174.2", "unit": "lb", "value2": ""},
     )
     assert response.status_code == 302
-    correction = Entry.objects.filter(kind=Kind.METRIC).order_by("-seq").first()
+    correction = Entry.objects.filter(kind="metric").order_by("-seq").first()
     assert correction.target_seq == reading.seq
     assert Decimal(correction.data["value"]) == (Decimal("174.2") * Decimal("0.45359237")).quantize(Decimal("0.000001"))
     [item] = list_items(web.get("/metrics/"), "metric")
@@ -457,13 +457,13 @@ def test_a_metric_value_is_corrected_in_the_unit_it_was_entered_in(web):
 def test_bob_gets_404_on_alices_correct_pages_for_her_side_effect_and_her_reading(web, alice, bob, meso):
     log_side_effect(web, protocol=meso["id"], symptom="headache", severity="5")
     log_metric(web, "weight", value="70", unit="kg")
-    effect = Entry.objects.get(user=alice, kind=Kind.SIDE_EFFECT)
-    reading = Entry.objects.get(user=alice, kind=Kind.METRIC)
+    effect = Entry.objects.get(user=alice, kind="side_effect")
+    reading = Entry.objects.get(user=alice, kind="metric")
     intruder = Client()
     intruder.force_login(bob)
     before = Entry.objects.count()
     for target in (effect, reading):
-        url = f"/doses/records/{target.uid}/correct/"
+        url = f"/history/{target.uid}/correct/"
         assert intruder.get(url).status_code == 404
         posted = intruder.post(
             url,
@@ -484,7 +484,7 @@ def test_bob_gets_404_on_alices_correct_pages_for_her_side_effect_and_her_readin
     # Nor can bob log against alice's protocol.
     assert intruder.get(f"/side-effects/log/?protocol={meso['id']}").status_code == 404
     # An unknown record is a 404 too, for alice.
-    assert web.get(f"/doses/records/{uuid.uuid4()}/correct/").status_code == 404
+    assert web.get(f"/history/{uuid.uuid4()}/correct/").status_code == 404
 
 
 def test_a_lab_drawn_between_two_doses_counts_the_hours_from_the_dose_before_the_draw(web, alice_api, meso):
@@ -493,7 +493,13 @@ def test_a_lab_drawn_between_two_doses_counts_the_hours_from_the_dose_before_the
     for at in (first, second):
         assert (
             alice_api.post(
-                "/api/v1/doses", {"protocol": meso["id"], "amount": "0.1", "occurred_at": at.isoformat()}
+                "/api/v1/doses",
+                {
+                    "protocol": meso["id"],
+                    "amount": "0.1",
+                    "occurred_at": at.isoformat(),
+                    "acknowledge": ["off_schedule"],
+                },
             ).status_code
             == 201
         )
@@ -502,7 +508,7 @@ def test_a_lab_drawn_between_two_doses_counts_the_hours_from_the_dose_before_the
         web, "testosterone_total", value="20", unit="nmol/L", measured_at=local(first + timedelta(hours=48))
     )
     assert response.status_code == 302
-    reading = Entry.objects.get(kind=Kind.METRIC)
+    reading = Entry.objects.get(kind="metric")
     assert reading.data["since_last_dose"] == [
         {"protocol": meso["id"], "name": "Dutasteride mesotherapy", "hours": "48"}
     ]

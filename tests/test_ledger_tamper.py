@@ -24,7 +24,7 @@ from django.db import connection
 
 from shotlee.accounts.services import issue_token
 from shotlee.ledger import services, triggers
-from shotlee.ledger.models import Checkpoint, Entry, Kind
+from shotlee.ledger.models import Checkpoint, Entry
 from shotlee.ledger.verify import verify_user
 from shotlee.lib import hashchain
 from tests.conftest import Api, make_protocol, make_user
@@ -45,7 +45,7 @@ def build_chain(user: Any, n: int = N) -> None:
         for i in range(n):
             services.append(
                 head,
-                kind=Kind.DOSE,
+                kind="dose",
                 occurred_at=T + timedelta(days=i, microseconds=i),
                 compound="semaglutide",
                 amount_micro=250_000,
@@ -119,7 +119,7 @@ def forge_entry(user: Any, seq: int, prev_hash: str) -> Entry:
         user_id=user.pk,
         seq=seq,
         uid=uuid.uuid4(),
-        kind=Kind.DOSE,
+        kind="dose",
         occurred_at=now - timedelta(hours=1),
         recorded_at=now,
         compound="semaglutide",
@@ -648,10 +648,10 @@ def page_link(user: Any) -> None:
 )
 def test_the_history_page_says_not_verified_when_a_shown_entry_was_tampered_with(chain, client, attacker, corrupt):
     client.force_login(chain)
-    before = client.get("/doses/history/").content.decode()
+    before = client.get("/history/").content.decode()
     assert "✓ Verified" in before and "Not verified" not in before
 
     corrupt(chain)
 
-    after = client.get("/doses/history/").content.decode()
+    after = client.get("/history/").content.decode()
     assert "Not verified" in after and "✓ Verified" not in after

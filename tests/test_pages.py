@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry
 from tests.conftest import make_protocol
 
 
@@ -47,14 +47,14 @@ def test_a_warning_is_shown_before_anything_is_recorded_and_record_anyway_keeps_
     warned = web.post("/doses/log/", again)
     assert warned.status_code == 409
     assert b"Record anyway" in warned.content and b"minimum interval" in warned.content
-    assert Entry.objects.filter(kind=Kind.DOSE).count() == 1
+    assert Entry.objects.filter(kind="dose").count() == 1
     codes = re.findall(rb'name="acknowledge" value="([a-z_]+)"', warned.content)
     confirmed = web.post("/doses/log/", {**again, "acknowledge": [c.decode() for c in codes]})
     assert confirmed.status_code == 302
-    doses = list(Entry.objects.filter(kind=Kind.DOSE).order_by("seq"))
+    doses = list(Entry.objects.filter(kind="dose").order_by("seq"))
     assert len(doses) == 2
     assert {w["code"] for w in doses[1].data["acknowledged"]} == {c.decode() for c in codes}
-    history = web.get("/doses/history/").content
+    history = web.get("/history/").content
     assert b"acknowledged" in history and b"too_soon" in history
 
 
@@ -63,7 +63,7 @@ def test_pressing_record_twice_records_once(web, protocol):
     post = {"protocol": protocol["id"], "unit": "mg", "note": "", **values}
     assert web.post("/doses/log/", post).status_code == 302
     assert web.post("/doses/log/", post).status_code == 302  # same client_entry_id: the device retried
-    assert Entry.objects.filter(kind=Kind.DOSE).count() == 1
+    assert Entry.objects.filter(kind="dose").count() == 1
 
 
 def test_a_future_time_is_refused_on_the_form(web, protocol):
@@ -72,19 +72,19 @@ def test_a_future_time_is_refused_on_the_form(web, protocol):
     response = web.post("/doses/log/", {"protocol": protocol["id"], "unit": "mg", **values, "occurred_at": future})
     assert response.status_code == 422
     assert b"in the future" in response.content
-    assert not Entry.objects.filter(kind=Kind.DOSE).exists()
+    assert not Entry.objects.filter(kind="dose").exists()
 
 
 def test_history_shows_the_head_and_verified_and_voids_are_struck_through(web, alice_api, protocol):
     at = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     dose = alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at}).json()
-    response = web.post(f"/doses/entries/{dose['id']}/correct/", {"action": "void", "reason": "double entry"})
+    response = web.post(f"/history/{dose['id']}/correct/", {"action": "void", "reason": "double entry"})
     assert response.status_code == 302
-    page = web.get("/doses/history/").content.decode()
+    page = web.get("/history/").content.decode()
     assert "✓ Verified" in page and "entry #3" in page
     assert re.search(r'class="entry kind-dose superseded" id="entry-2".*?<s>', page, re.S)
     assert "Voided by" in page and "double entry" in page
-    full = web.post("/doses/history/verify/").content.decode()
+    full = web.post("/history/verify/").content.decode()
     assert "All 3 entries verified" in full
 
 
@@ -95,11 +95,11 @@ def test_history_pages_through_older_entries(web, alice_api, protocol):
             "/api/v1/doses",
             {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()},
         )
-    first = web.get("/doses/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
+    first = web.get("/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
     assert first.count('class="entry ') == 25 and "?before=32" in first
-    second = web.get("/doses/history/?before=32").content.decode()
+    second = web.get("/history/?before=32").content.decode()
     assert second.count('class="entry ') == 25 and "?before=7" in second
-    third = web.get("/doses/history/?before=7").content.decode()
+    third = web.get("/history/?before=7").content.decode()
     assert third.count('class="entry ') == 6 and "✓ Verified" in third and "?before=" not in third
 
 
@@ -126,11 +126,11 @@ def test_history_shows_every_kind_of_record_in_words(web, alice_api, protocol):
     alice_api.post(
         f"/api/v1/entries/{reading['id']}/corrections", {"action": "correct", "reason": "misread", "value": 118}
     )
-    page = web.get("/doses/history/").content.decode()
+    page = web.get("/history/").content.decode()
     assert "Side effect: headache, severity 3/10" in page
     assert "Blood pressure: 118/80 mmHg" in page and "<s>Blood pressure: 120/80 mmHg</s>" in page
     assert "Protocol start: Sema" in page
-    assert f"/doses/records/{reading['id']}/correct/" not in page  # a corrected reading offers no second correction
+    assert f"/history/{reading['id']}/correct/" not in page  # a corrected reading offers no second correction
 
 
 def test_history_shows_what_a_person_typed_as_text_never_as_markup(web, alice_api, protocol):
@@ -139,7 +139,7 @@ def test_history_shows_what_a_person_typed_as_text_never_as_markup(web, alice_ap
     body = {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "site": "<b>thigh</b>", "note": typed}
     dose = alice_api.post("/api/v1/doses", body).json()
     alice_api.post(f"/api/v1/entries/{dose['id']}/corrections", {"action": "void", "reason": "<i>wrong</i>"})
-    page = web.get("/doses/history/").content.decode()
+    page = web.get("/history/").content.decode()
     assert "<script>" not in page.split("<main")[1] and "<b>thigh" not in page and "<i>wrong" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#x27;quoted&#x27; &quot;too&quot;" in page
     assert "&lt;b&gt;thigh&lt;/b&gt;" in page and "“&lt;i&gt;wrong&lt;/i&gt;”" in page
@@ -157,12 +157,12 @@ def test_the_history_page_makes_the_same_three_queries_at_any_length(web, alice_
             at = (start + timedelta(days=7 * i, hours=len(counts))).isoformat()
             alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at})
         with CaptureQueriesContext(connection) as logged:
-            assert web.get("/doses/history/").status_code == 200
+            assert web.get("/history/").status_code == 200
         counts.append(len(logged.captured_queries))
     assert counts == [3, 3], [q["sql"][:80] for q in logged.captured_queries]
 
 
 @pytest.mark.parametrize("before", ["99999999999999999999999", "²", "-1", "1.5", "", "0"])
 def test_history_ignores_an_older_link_it_did_not_make(web, protocol, before):
-    page = web.get("/doses/history/", {"before": before})
+    page = web.get("/history/", {"before": before})
     assert page.status_code == 200 and "✓ Verified" in page.content.decode()

@@ -205,7 +205,9 @@ def assert_window_capped(kept: list[Dose], rules: Rules) -> None:
 
 
 def test_twenty_doses_racing_into_a_window_of_three_accept_exactly_three(alice):
-    token, api, protocol = setup(alice, min_interval_hours=None, window_hours=24, window_max="0.75")
+    token, api, protocol = setup(
+        alice, interval_hours=None, min_interval_hours=None, window_hours=24, window_max="0.75"
+    )
     rules = Rules(window=timedelta(hours=24), cap=Decimal("0.75"))
     t0 = start_time()
     # 35 minutes apart, so possible_duplicate (same amount within 30 min) never fires; all inside 24 h.
@@ -225,7 +227,9 @@ def test_twenty_doses_racing_into_a_window_of_three_accept_exactly_three(alice):
 
 
 def test_fifty_doses_of_distinct_amounts_racing_into_a_window_accept_exactly_three(alice):
-    token, api, protocol = setup(alice, dose="1", min_interval_hours=None, window_hours=24, window_max="3.2")
+    token, api, protocol = setup(
+        alice, dose="1", interval_hours=None, min_interval_hours=None, window_hours=24, window_max="3.2"
+    )
     rules = Rules(window=timedelta(hours=24), cap=Decimal("3.2"))
     t0 = start_time()
     # 1.000 to 1.049 mg, 25 minutes apart (all within 21 h): any three fit under 3.2 mg, no four do.

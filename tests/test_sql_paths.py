@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from shotlee.ledger import sql
-from shotlee.ledger.models import Entry
+from shotlee.ledger.models import Checkpoint, Entry
 from shotlee.ledger.verify import verify_user
 from tests.conftest import make_protocol
 
@@ -30,7 +30,7 @@ def stored(uid: str) -> tuple:
         cursor.execute(
             "SELECT occurred_at, recorded_at, uid, subject, amount_micro, unit, compound, payload "
             "FROM ledger_entry WHERE uid = %s",
-            [sql.db_value(Entry, "uid", uid)],
+            [Entry._meta.get_field("uid").get_db_prep_value(uid, connection)],
         )
         return cursor.fetchone()
 
@@ -56,4 +56,13 @@ def test_a_constraint_violation_on_the_driver_cursor_is_djangos_integrity_error(
     existing = Entry.objects.filter(user=alice).order_by("-seq").first()
     assert not connection.queries_logged
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql.insert_checkpoint(alice.pk, existing.seq, existing.hash, "k", "0" * 64, datetime.now(UTC))
+        sql.insert_checkpoint(
+            Checkpoint(
+                user_id=alice.pk,
+                seq=existing.seq,
+                head_hash=existing.hash,
+                key_id="k",
+                signature="0" * 64,
+                created_at=datetime.now(UTC),
+            )
+        )

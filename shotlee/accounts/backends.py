@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-
-from shotlee.accounts.services import user_with_profile
 
 
 class ProfileBackend(ModelBackend):
@@ -15,5 +14,5 @@ class ProfileBackend(ModelBackend):
             pk = int(user_id)
         except (TypeError, ValueError):
             return None
-        user = user_with_profile(pk)
+        user = get_user_model()._default_manager.select_related("profile").filter(pk=pk).first()
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
 from shotlee.ledger import sql
@@ -20,7 +20,7 @@ class RegistrationError(Exception):
         self.errors = errors
 
 
-def register_user(username: str, password: str, timezone: str = "UTC") -> Any:
+def register_user(username: str, password: str, timezone: str = "UTC") -> AbstractBaseUser:
     """Create the user, their profile and their empty chain in one transaction."""
     User = get_user_model()
     errors: dict[str, list[str]] = {}
@@ -54,53 +54,45 @@ def register_user(username: str, password: str, timezone: str = "UTC") -> Any:
     return user
 
 
-def issue_token(user: Any) -> str:
+def issue_token(user: AbstractBaseUser) -> str:
     raw = "sht_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=token_digest(raw))
     return raw
 
 
-# What the API reads of the token's owner; any other field loads on first use (deferred, as with only()).
-USER_FIELDS = ("id", "username", "is_active")
+# Every API call looks its token up: the QuerySet is compiled once (bench row "POST /api/v1/doses", in-process).
+# What the API reads of the owner: the id, the name, whether active, and the profile (time zone, units).
+_TOKEN_OWNER = sql.Compiled(
+    lambda digest: ApiToken.objects.filter(digest=digest).values_list(
+        "user_id", "user__username", "user__is_active", "user__profile__id", "user__profile__timezone",
+        "user__profile__units",
+    ),
+    digest=str,
+)  # fmt: skip
 
 
-def user_for_token(raw: str) -> Any:
-    """The active user a bearer token belongs to, with the profile loaded (every API call does this): one query."""
-    users = get_user_model()._meta.db_table
-    user = _with_profile(
-        USER_FIELDS, f"JOIN {ApiToken._meta.db_table} t ON t.user_id = {users}.id", "t.digest = %s", token_digest(raw)
-    )
-    return user if user is not None and user.is_active else None
-
-
-def user_with_profile(user_id: int) -> Any:
-    """The user (every field) with the profile loaded: what each page view's session resolves to, in one query."""
-    return _with_profile(None, "", f"{get_user_model()._meta.db_table}.id = %s", user_id)
-
-
-def _with_profile(fields: tuple[str, ...] | None, join: str, where: str, param: Any) -> Any:
-    User = get_user_model()
-    users, profiles = User._meta.db_table, Profile._meta.db_table
-    found = sql.fetch_joined(
-        ((User, fields) if fields else User, Profile),
-        f"{join} LEFT JOIN {profiles} ON {profiles}.user_id = {users}.id WHERE {where}",
-        [param],
-    )
-    if found is None:
+def user_for_token(raw: str) -> AbstractBaseUser | None:
+    """The active user a bearer token belongs to, with the profile loaded; other user fields load when first read."""
+    rows = _TOKEN_OWNER(digest=token_digest(raw))
+    if not rows or not rows[0][2]:
         return None
-    user, profile = found
-    if profile is not None:
+    user_id, username, is_active, profile_id, tz, units = rows[0]
+    user = get_user_model().from_db(connection.alias, ["id", "username", "is_active"], [user_id, username, is_active])
+    if profile_id is not None:
+        profile = Profile.from_db(
+            connection.alias, ["id", "user_id", "timezone", "units"], [profile_id, user_id, tz, units]
+        )
         user._state.fields_cache["profile"] = profile
     return user
 
 
-def rotate_calendar_token(user: Any) -> str:
+def rotate_calendar_token(user: AbstractBaseUser) -> str:
     """A new secret for the calendar feed; the old URL stops working at once."""
     raw = secrets.token_urlsafe(32)
     CalendarToken.objects.update_or_create(user=user, defaults={"digest": token_digest(raw)})
     return raw
 
 
-def user_for_calendar(raw: str) -> Any:
+def user_for_calendar(raw: str) -> AbstractBaseUser | None:
     token = CalendarToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
     return token.user if token is not None and token.user.is_active else None

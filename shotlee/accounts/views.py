@@ -13,21 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from shotlee.accounts.models import CalendarToken, Profile, valid_timezone
 from shotlee.accounts.services import RegistrationError, register_user, rotate_calendar_token
-from shotlee.doses.services import protocol_status
-from shotlee.ledger.models import LedgerHead
-from shotlee.protocols.models import Protocol
-
-
-@login_not_required
-def home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return render(request, "home_public.html", {"open_signup": settings.OPEN_SIGNUP})
-    profile = Profile.objects.get_or_create(user=request.user)[0]
-    rows = []
-    for protocol in Protocol.objects.for_user(request.user).active():
-        rows.append({"protocol": protocol, "status": protocol_status(request.user, protocol, profile.tz)})
-    head = LedgerHead.objects.filter(user=request.user).first()
-    return render(request, "home.html", {"rows": rows, "head": head, "tz": profile.tz})
+from shotlee.lib.metrics import BUILT_IN, PREFERENCES
 
 
 @login_not_required
@@ -66,7 +52,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def account_settings(request: HttpRequest) -> HttpResponse:
-    profile = Profile.objects.get_or_create(user=request.user)[0]
+    profile = request.profile
     error = ""
     calendar = CalendarToken.objects.filter(user=request.user).first()
     new_calendar_url = ""
@@ -82,8 +68,6 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "accounts/settings.html", context)
     if request.method == "POST" and request.POST.get("form") == "units":
-        from shotlee.metrics.services import PREFERENCES
-
         chosen = {key: request.POST.get(f"unit-{key}") for key in PREFERENCES}
         profile.units = json.dumps({k: v for k, v in chosen.items() if v in PREFERENCES[k]}, sort_keys=True)
         profile.save(update_fields=["units"])
@@ -103,9 +87,6 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _unit_rows(profile: Profile) -> list[dict[str, object]]:
-    from shotlee.lib.metrics import BUILT_IN
-    from shotlee.metrics.services import PREFERENCES
-
     preferred = profile.preferred_units
     return [
         {"key": k, "name": BUILT_IN[k].name, "units": units, "chosen": preferred.get(k, units[0])}

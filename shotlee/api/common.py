@@ -14,6 +14,7 @@ from pydantic import StrictFloat, StrictInt, StrictStr
 from shotlee.accounts.services import user_for_token
 from shotlee.ledger import services as ledger
 from shotlee.lib.errors import InvalidInput
+from shotlee.middleware import profile_of
 
 # Amounts and hours: a JSON number or a decimal string, never a boolean.
 Number = StrictStr | StrictInt | StrictFloat
@@ -24,6 +25,7 @@ class BearerAuth(HttpBearer):
         user = user_for_token(token)
         if user is not None:
             request.user = user
+            request.profile = profile_of(user)  # type: ignore[attr-defined]
         return user
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from django.http import HttpRequest, JsonResponse
@@ -11,13 +11,11 @@ from pydantic import ConfigDict
 
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
-from shotlee.doses.services import correct_entry, entry_body, record_dose, superseding
-from shotlee.ledger import sql
-from shotlee.ledger.models import Entry, Kind
+from shotlee.doses.services import record_dose
+from shotlee.ledger import kinds, reads, records
+from shotlee.ledger.models import Entry
 from shotlee.lib.errors import InvalidInput
-from shotlee.metrics.services import correct_metric
-from shotlee.protocols.models import Protocol
-from shotlee.symptoms.services import correct_side_effect
+from shotlee.protocols.models import DOSE, Protocol
 
 router = Router(tags=["doses"])
 
@@ -68,28 +66,17 @@ class DoseFilters(Schema):
     include: Literal["corrections"] | None = None
 
 
-def _tz(user: Any) -> Any:
-    """The person's time zone; the token lookup already loaded the profile."""
-    profile = getattr(user, "profile", None)
-    return profile.tz if profile else UTC
-
-
 @router.post("", response={201: dict, 404: dict, 409: dict, 422: dict})
 def create_dose(request: HttpRequest, payload: DoseIn) -> JsonResponse:
     """Record a dose. When a safety rule fires and is not acknowledged: 409 with the warnings, nothing recorded."""
     user = request.auth
-    values = payload.model_dump()
     protocol = None
     if payload.protocol is not None:
-        protocol = sql.fetch_one(
-            Protocol, "WHERE user_id = %s AND uid = %s", [user.pk, sql.db_value(Protocol, "uid", payload.protocol)]
-        )
-        if protocol is None:
-            raise Protocol.DoesNotExist
+        protocol = Protocol.objects.for_user(user).get(uid=payload.protocol)
     elif not (payload.compound or "").strip():
         raise InvalidInput({"protocol": "give a protocol id, or a compound for a dose outside any protocol"})
-    dose = build_dose(values, protocol=protocol, defaults={})
-    return respond(record_dose(user, dose, tz=_tz(user), **idempotency(request)))
+    dose = build_dose(payload.model_dump(), protocol=protocol, defaults={})
+    return respond(record_dose(user, dose, tz=request.profile.tz, **idempotency(request)))
 
 
 def _cursor(raw: str | None) -> tuple[datetime, int] | None:
@@ -112,11 +99,11 @@ def list_doses(request: HttpRequest, filters: Query[DoseFilters]) -> JsonRespons
     """Doses, newest first; the effective view unless include=corrections. Keyset-paginated by `cursor`."""
     user = request.auth
     effective = filters.include != "corrections"
-    page = sql.doses_page(user.pk, effective=effective, after=_cursor(filters.cursor), limit=filters.limit + 1)
+    page = reads.kind_page(user.pk, DOSE, effective=effective, after=_cursor(filters.cursor), limit=filters.limit + 1)
     more = len(page) > filters.limit
     page = page[: filters.limit]
-    replaced = {} if effective else superseding(user, page)
-    items = [entry_body(e, superseded_by=replaced.get(e.seq)) for e in page]
+    replaced = {} if effective else records.superseding(user, page)
+    items = [records.entry_body(e, superseded_by=replaced.get(e.seq)) for e in page]
     cursor = f"{items[-1]['occurred_at']}_{items[-1]['seq']}" if more else None
     return JsonResponse({"items": items, "next_cursor": cursor})
 
@@ -129,37 +116,12 @@ def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionI
     """Void a dose ("entered in error") or correct it with new values; the original is kept."""
     user = request.auth
     target = get_object_or_404(Entry.objects.for_user(user), uid=entry_id)
-    replacement = None
-    changes = {
-        k: v for k, v in payload.model_dump(exclude={"action", "reason", "acknowledge"}).items() if v is not None
-    }
-    if payload.action == "correct" and target.kind == Kind.SIDE_EFFECT:
-        return respond(correct_side_effect(user, entry_id, changes, payload.reason.strip(), **idempotency(request)))
-    if payload.action == "correct" and target.kind == Kind.METRIC:
-        return respond(correct_metric(user, entry_id, changes, payload.reason.strip(), **idempotency(request)))
-    if payload.action == "correct" and target.kind == Kind.DOSE:
-        protocol = Protocol.objects.for_user(user).filter(uid=target.subject).first() if target.subject else None
-        data = target.data
-        defaults = {
-            "amount": data.get("amount"),
-            "unit": target.unit,
-            "route": data.get("route", ""),
-            "site": data.get("site", ""),
-            "note": data.get("note", ""),
-            "occurred_at": target.occurred_at,
-            "compound": data.get("compound_name") or target.compound,
-        }
-        values = {k: v for k, v in payload.model_dump().items() if v is not None}
-        # The original's time is the default and may lie in the past; only a new time is range-checked.
-        replacement = build_dose(values, protocol=protocol, defaults=defaults)
-    return respond(
-        correct_entry(
-            user,
-            entry_id,
-            action=payload.action,
-            reason=payload.reason.strip(),
-            replacement=replacement,
-            tz=_tz(user),
-            **idempotency(request),
-        )
-    )
+    reason = payload.reason.strip()
+    if payload.action == "void":
+        return respond(records.void_entry(user, entry_id, reason, **idempotency(request)))
+    corrector = kinds.get(target.kind).corrector
+    if corrector is None:
+        records.correctable(user, entry_id)  # says why this record cannot be corrected
+        raise records.CorrectionRefused(f"entry #{target.seq} can only be voided")
+    changes = {k: v for k, v in payload.model_dump(exclude={"action", "reason"}).items() if v not in (None, [])}
+    return respond(corrector.correct(user, entry_id, changes, reason, tz=request.profile.tz, **idempotency(request)))

@@ -6,15 +6,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from shotlee.api.common import Number, idempotency, respond
-from shotlee.doses.services import entry_body
+from shotlee.ledger.models import Entry
+from shotlee.ledger.records import entry_body
 from shotlee.lib import metrics as lib
+from shotlee.metrics import forms as metric_forms
 from shotlee.metrics import services as metrics
 from shotlee.metrics.models import MetricType
+from shotlee.protocols.models import Protocol
+from shotlee.symptoms import forms as symptom_forms
 from shotlee.symptoms import services as symptoms
 from shotlee.symptoms.services import days_since_last_dose
 
@@ -76,21 +81,19 @@ class MetricTypeIn(Schema):
     max: Number | None = None
 
 
-def side_effect_body(user: Any, entry: Any) -> dict[str, Any]:
+def side_effect_body(user: AbstractBaseUser, entry: Entry) -> dict[str, Any]:
     return {**entry_body(entry), "days_since_last_dose": days_since_last_dose(user, entry)}
 
 
 @side_effects_router.post("", response={201: dict, 404: dict, 422: dict})
 def create_side_effect(request: HttpRequest, payload: SideEffectIn) -> JsonResponse:
     """Log a side effect: severity 0 (none) to 10 (worst imaginable); `ended_at` may come later as a correction."""
-    effect = symptoms.build_side_effect(request.auth, payload.model_dump())
+    effect = symptom_forms.build_side_effect(request.auth, payload.model_dump())
     return respond(symptoms.record_side_effect(request.auth, effect, **idempotency(request)))
 
 
 @side_effects_router.get("", response={200: dict, 404: dict, 422: dict})
 def list_side_effects(request: HttpRequest, filters: Query[SideEffectFilters]) -> JsonResponse:
-    from shotlee.protocols.models import Protocol
-
     protocol = None
     if filters.protocol:
         protocol = Protocol.objects.for_user(request.auth).get(uid=filters.protocol)
@@ -103,7 +106,7 @@ def list_side_effects(request: HttpRequest, filters: Query[SideEffectFilters]) -
 @metrics_router.post("", response={201: dict, 404: dict, 422: dict})
 def create_metric(request: HttpRequest, payload: MetricIn) -> JsonResponse:
     """Record a reading in any unit of its type; stored canonically. Unusual values come back with `warnings`."""
-    reading = metrics.build_reading(request.auth, payload.model_dump())
+    reading = metric_forms.build_reading(request.auth, payload.model_dump())
     return respond(metrics.record_metric(request.auth, reading, **idempotency(request)))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Query, Router, Schema
 
-from shotlee.doses.services import entry_body, superseding
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
+from shotlee.ledger.records import entry_body, superseding
 from shotlee.ledger.verify import verify_user
 
 router = Router(tags=["ledger"])

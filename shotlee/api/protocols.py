@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,9 +12,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
-from shotlee.accounts.models import Profile
 from shotlee.api.common import Number, idempotency, respond
-from shotlee.doses.services import protocol_status
 from shotlee.guides.models import Guide
 from shotlee.lib import hashchain
 from shotlee.lib.errors import InvalidInput
@@ -26,6 +24,7 @@ from shotlee.protocols.services import (
     protocol_body,
     settings_from_guide,
 )
+from shotlee.protocols.status import protocol_status
 
 router = Router(tags=["protocols"])
 
@@ -73,9 +72,8 @@ class ProtocolPatch(Schema):
     active: bool | None = None
 
 
-def _today(request: HttpRequest) -> Any:
-    profile = Profile.objects.filter(user=request.auth).first()
-    return timezone.now().astimezone(profile.tz if profile else None).date()
+def _today(request: HttpRequest) -> date:
+    return timezone.now().astimezone(request.profile.tz).date()
 
 
 def _clean(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +98,7 @@ def create(request: HttpRequest, payload: ProtocolIn) -> JsonResponse:
 
 
 def with_status(request: HttpRequest, protocol: Protocol) -> dict[str, Any]:
-    profile = Profile.objects.filter(user=request.auth).first()
-    status = protocol_status(request.auth, protocol, profile.tz if profile else UTC)
+    status = protocol_status(request.auth, protocol, request.profile.tz)
     return {
         **protocol_body(protocol, status.next_due),
         "missed": status.missed,

@@ -8,9 +8,9 @@ from ninja import NinjaAPI
 
 from shotlee.api import auth, doses, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
-from shotlee.doses.services import CorrectionRefused, DoseConflict
+from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
-from shotlee.lib.errors import InvalidInput
+from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
 api = NinjaAPI(
     title="Shotlee API",
@@ -36,8 +36,8 @@ def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
     return JsonResponse(invalid_body(exc), status=422)
 
 
-@api.exception_handler(DoseConflict)
-def dose_conflict(request: HttpRequest, exc: DoseConflict) -> HttpResponse:
+@api.exception_handler(WarningsNotAcknowledged)
+def warnings_not_acknowledged(request: HttpRequest, exc: WarningsNotAcknowledged) -> HttpResponse:
     return JsonResponse(
         {
             "detail": "Not recorded: confirm each warning by sending its code in `acknowledge`.",

@@ -1,18 +1,38 @@
-"""Dose input validation, shared by the web form and the API."""
+"""Dose input: `build_dose` validates it for the API and the pages alike; the page forms read what a person types."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from shotlee.doses.services import DoseInput
+from shotlee.ledger.models import Entry
 from shotlee.lib import rules
 from shotlee.lib.errors import InvalidInput
-from shotlee.lib.units import AmountError, parse_amount, parse_unit
+from shotlee.lib.localtime import to_local_input
+from shotlee.lib.units import AmountError, Unit, parse_amount, parse_unit
 from shotlee.protocols.models import Protocol, Route
+from shotlee.web.forms import LocalDateTimeField, PageForm
+
+
+@dataclass
+class DoseInput:
+    amount: Decimal
+    unit: Unit
+    occurred_at: datetime
+    protocol: Protocol | None = None
+    compound: str = ""
+    route: str = ""
+    site: str = ""
+    note: str = ""
+    acknowledge: frozenset[str] = field(default_factory=frozenset)
+    uid: uuid.UUID | None = None
 
 
 def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> datetime:
@@ -54,7 +74,7 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
     unknown = set(values.get("acknowledge") or []) - set(rules.CODES)
     if unknown:
         errors["acknowledge"] = f"unknown warning code(s): {', '.join(sorted(unknown))}"
-    if "occurred_at" in values and values["occurred_at"] is not None:
+    if values.get("occurred_at") is not None:
         try:
             occurred_at = check_occurred_at(values["occurred_at"])
         except InvalidInput as exc:
@@ -63,6 +83,7 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
         occurred_at = defaults.get("occurred_at") or timezone.now()
     if errors:
         raise InvalidInput(errors)
+    assert amount is not None and unit is not None and occurred_at is not None
     site = values.get("site")
     note = values.get("note")
     return DoseInput(
@@ -77,3 +98,62 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
         acknowledge=frozenset(values.get("acknowledge") or []),
         uid=values.get("client_entry_id"),
     )
+
+
+def defaults_of(target: Entry) -> dict[str, Any]:
+    """A recorded dose's values: what a correction keeps unless it says otherwise."""
+    data = target.data
+    return {
+        "amount": data.get("amount"),
+        "unit": target.unit,
+        "route": data.get("route", ""),
+        "site": data.get("site", ""),
+        "note": data.get("note", ""),
+        "occurred_at": target.occurred_at,
+        "compound": data.get("compound_name") or target.compound,
+    }
+
+
+UNITS = [(u.value, u.value) for u in Unit]
+
+
+class DoseFields(PageForm):
+    """What a person types for a dose; `build_dose` does the checking."""
+
+    amount = forms.CharField(label="Amount", required=False, max_length=40)
+    unit = forms.CharField(label="Unit", required=False, max_length=20)
+    site = forms.CharField(label="Site", required=False, max_length=60)
+    occurred_at = LocalDateTimeField(label="When", required=False)
+    note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    acknowledge = forms.MultipleChoiceField(choices=[(c, c) for c in rules.CODES], required=False)
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k in DoseFields.base_fields}
+
+    def changes(self) -> dict[str, Any]:
+        """As a correction: the values typed (empty ones keep the original's)."""
+        return {k: v for k, v in self.values().items() if v not in ("", None)} | {
+            "acknowledge": self.cleaned_data["acknowledge"]
+        }
+
+
+class DoseForm(DoseFields):
+    """The "Log a dose" page."""
+
+    client_entry_id = forms.UUIDField(required=False)
+
+
+class DoseCorrectionForm(DoseFields):
+    """Corrected values of a dose (the history's correction page)."""
+
+
+def correction_initial(target: Entry, tz: tzinfo) -> dict[str, Any]:
+    data = target.data
+    return {
+        "action": "void",
+        "amount": data.get("amount", ""),
+        "unit": target.unit,
+        "site": data.get("site", ""),
+        "occurred_at": to_local_input(target.occurred_at, tz),
+        "note": data.get("note", ""),
+    }

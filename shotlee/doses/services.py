@@ -1,111 +1,203 @@
-"""Record, void and correct doses; the safety rules run inside the chain lock."""
+"""Record and correct doses; the safety rules run inside the chain lock, on bounded reads of the effective history."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import Decimal
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.utils import timezone
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Q, Sum
 
+from shotlee.doses.forms import DoseInput, build_dose, defaults_of
+from shotlee.ledger import records, sql
 from shotlee.ledger import services as ledger
-from shotlee.ledger import sql
-from shotlee.ledger.models import Entry, Kind
-from shotlee.ledger.services import CorrectionRefused
+from shotlee.ledger.models import Entry, LedgerHead
 from shotlee.lib import hashchain, rules, schedule
 from shotlee.lib.classes import compound_key
-from shotlee.lib.units import Unit, convert_micro, from_micro, to_micro
-from shotlee.protocols.models import Protocol
-from shotlee.protocols.services import class_of, limits_at
+from shotlee.lib.errors import WarningsNotAcknowledged
+from shotlee.lib.units import Unit, convert_micro, convert_micro_up, from_micro, to_micro
+from shotlee.protocols.models import DOSE, Protocol
+from shotlee.protocols.services import class_of, rules_at
 
 
-class DoseConflict(Exception):
+class DoseConflict(WarningsNotAcknowledged):
     """Rules fired that the request did not acknowledge: nothing was recorded (409)."""
 
-    def __init__(self, warnings: list[rules.Warning]):
-        super().__init__([w.code for w in warnings])
-        self.warnings = warnings
+
+# ---- the rules' reads: each an indexed window with a limit or an aggregate (bench row "dense doses")
+
+_COLUMNS = ("occurred_at", "amount_micro", "unit", "seq")
 
 
-@dataclass
-class DoseInput:
-    amount: Decimal
-    unit: Unit
-    occurred_at: datetime
-    protocol: Protocol | None = None
-    compound: str = ""
-    route: str = ""
-    site: str = ""
-    note: str = ""
-    acknowledge: frozenset[str] = field(default_factory=frozenset)
-    uid: uuid.UUID | None = None
+def _doses(user_id: int, key: str | uuid.UUID) -> Any:
+    """Effective doses of one protocol (a uid) or, for doses outside any protocol, one compound."""
+    rows = Entry.objects.filter(user_id=user_id, kind=DOSE)
+    rows = rows.filter(subject=key) if isinstance(key, uuid.UUID) else rows.filter(compound=key)
+    return rows.effective()
 
 
-# The rules' two reads, prepared once (see ledger/sql.py): they run inside the chain lock on every dose.
-SAME_COMPOUND_SQL = """
-    SELECT e.occurred_at, e.amount_micro, e.unit, e.seq FROM ledger_entry e
-    WHERE e.user_id = %s AND e.kind = 'dose' AND e.compound = %s AND e.occurred_at >= %s AND e.occurred_at <= %s
-      AND NOT EXISTS (SELECT 1 FROM ledger_entry c WHERE c.user_id = e.user_id AND c.target_seq = e.seq)
-"""
-SAME_CLASS_SQL = "SELECT name, id FROM protocols_protocol WHERE user_id = %s AND stopped = %s AND drug_class = %s"
+def _reads(key_type: type) -> dict[str, sql.Compiled]:
+    common = {"user_id": int, "key": key_type}
+    window = {**common, "low": datetime, "high": datetime}
+    return {
+        "previous": sql.Compiled(
+            lambda user_id, key, at: (
+                _doses(user_id, key)
+                .filter(occurred_at__lte=at)
+                .order_by("-occurred_at", "-seq")
+                .values_list(*_COLUMNS)[:2]
+            ),
+            **common,
+            at=datetime,
+        ),
+        "following": sql.Compiled(
+            lambda user_id, key, at: (
+                _doses(user_id, key)
+                .filter(occurred_at__gt=at)
+                .order_by("occurred_at", "seq")
+                .values_list(*_COLUMNS)[:2]
+            ),
+            **common,
+            at=datetime,
+        ),
+        # Same amount nearby: the candidate's amount in each unit it converts to exactly (at most mg and mcg).
+        "same_amount": sql.Compiled(
+            lambda user_id, key, low, high, unit1, micro1, unit2, micro2: (
+                _doses(user_id, key)
+                .filter(occurred_at__gte=low, occurred_at__lte=high)
+                .filter(Q(unit=unit1, amount_micro=micro1) | Q(unit=unit2, amount_micro=micro2))
+                .values_list(*_COLUMNS, "payload")[:20]
+            ),
+            **window,
+            unit1=str,
+            micro1=int,
+            unit2=str,
+            micro2=int,
+        ),
+        "window_totals": sql.Compiled(
+            lambda user_id, key, low, high: (
+                _doses(user_id, key)
+                .filter(occurred_at__gt=low, occurred_at__lt=high)
+                .order_by()
+                .values_list("unit")
+                .annotate(total=Sum("amount_micro"))
+            ),
+            **window,
+        ),
+        "window": sql.Compiled(
+            lambda user_id, key, low, high: (
+                _doses(user_id, key).filter(occurred_at__gt=low, occurred_at__lt=high).values_list(*_COLUMNS)
+            ),
+            **window,
+        ),
+    }
 
 
-def _same_compound(user: Any, key: str, around: datetime, span: timedelta, exclude_seq: int | None) -> list[rules.Dose]:
-    """Effective doses of the compound within `span` of `around`: an indexed window, never the whole history."""
-    low = sql.db_value(Entry, "occurred_at", around - span)
-    high = sql.db_value(Entry, "occurred_at", around + span)
-    with sql.cursor() as cursor:
-        cursor.execute(SAME_COMPOUND_SQL, [user.pk, key, low, high])
-        rows = cursor.fetchall()
-    return [rules.Dose(sql.py_time(at), micro, Unit(unit)) for at, micro, unit, seq in rows if seq != exclude_seq]
+BY_PROTOCOL = _reads(uuid.UUID)
+BY_COMPOUND = _reads(str)
+
+SAME_CLASS = sql.Compiled(
+    lambda user_id, drug_class: (
+        Protocol.objects.filter(user_id=user_id, stopped=False, drug_class=drug_class)
+        .order_by("name", "pk")
+        .values_list("name", "id")
+    ),
+    user_id=int,
+    drug_class=str,
+)
 
 
-def _same_class(user: Any, drug_class: str, exclude_pk: int | None) -> list[str]:
-    """Names of the user's other active protocols in the drug class."""
-    with sql.cursor() as cursor:
-        cursor.execute(SAME_CLASS_SQL, [user.pk, False, drug_class])
-        return [name for name, pk in cursor.fetchall() if pk != exclude_pk]
+def _dose(row: tuple[Any, ...]) -> rules.Dose:
+    return rules.Dose(row[0], row[1], Unit(row[2]))
+
+
+def _first(rows: list[tuple[Any, ...]], exclude_seq: int | None) -> rules.Dose | None:
+    return next((_dose(row) for row in rows if row[3] != exclude_seq), None)
+
+
+def _neighbours(
+    user: AbstractBaseUser,
+    dose: DoseInput,
+    limits: rules.Limits | None,
+    exclude_seq: int | None,
+    duplicate_window: timedelta,
+) -> rules.Neighbours:
+    """The doses the rules look at, of the same protocol or (outside any protocol) the same compound and route."""
+    reads, key = (BY_PROTOCOL, dose.protocol.uid) if dose.protocol else (BY_COMPOUND, compound_key(dose.compound))
+    t = dose.occurred_at.astimezone(UTC)
+    unit = limits.unit if limits else dose.unit
+    amount = convert_micro(to_micro(dose.amount), dose.unit, unit)
+
+    previous = following = duplicate = None
+    if limits is not None:  # too_soon and off_schedule: the doses on either side
+        previous = _first(reads["previous"](user_id=user.pk, key=key, at=t), exclude_seq)
+        following = _first(reads["following"](user_id=user.pk, key=key, at=t), exclude_seq)
+    if amount is not None:
+        pairs = [(u.value, m) for u in Unit if (m := convert_micro(amount, unit, u)) is not None][:2]
+        pairs += pairs[:1] * (2 - len(pairs))
+        rows = reads["same_amount"](
+            user_id=user.pk,
+            key=key,
+            low=t - duplicate_window,
+            high=t + duplicate_window,
+            unit1=pairs[0][0],
+            micro1=pairs[0][1],
+            unit2=pairs[1][0],
+            micro2=pairs[1][1],
+        )
+        found = [
+            _dose(row)
+            for row in rows
+            if row[3] != exclude_seq
+            and abs(row[0] - t) < duplicate_window
+            and (dose.protocol is not None or json.loads(row[4]).get("route", "") == dose.route)
+        ]
+        duplicate = min(found, key=lambda d: abs(d.occurred_at - t), default=None)
+    window: list[rules.Dose] = []
+    if limits is not None and limits.window and limits.window_max_micro is not None and amount is not None:
+        low, high = t - limits.window, t + limits.window
+        totals = reads["window_totals"](user_id=user.pk, key=key, low=low, high=high)
+        bound = amount + sum(convert_micro_up(total, Unit(u), unit) or 0 for u, total in totals)
+        if bound > limits.window_max_micro:  # only then can a window exceed the cap: find it exactly
+            rows = reads["window"](user_id=user.pk, key=key, low=low, high=high)
+            window = [_dose(row) for row in rows if row[3] != exclude_seq]
+    return rules.Neighbours(previous, following, duplicate, window)
 
 
 def evaluate(
-    user: Any, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None
+    user: AbstractBaseUser, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None
 ) -> tuple[list[rules.Warning], int | None]:
     """Run every rule for `dose` against the effective history; returns warnings and the protocol version seq."""
-    key = compound_key(dose.protocol.compound if dose.protocol else dose.compound)
-    limits = None
-    version_seq = None
+    limits = plan = version_seq = None
     if dose.protocol is not None:
-        limits, version_seq = limits_at(user, dose.protocol, dose.occurred_at)
+        limits, plan, version_seq = rules_at(user, dose.protocol, dose.occurred_at)
     duplicate_window = timedelta(minutes=django_settings.DUPLICATE_WINDOW_MINUTES)
-    span = max(
-        duplicate_window,
-        (limits.min_interval or timedelta(0)) if limits else timedelta(0),
-        (limits.window or timedelta(0)) if limits else timedelta(0),
-    )
-    history = _same_compound(user, key, dose.occurred_at, span, exclude_seq)
-    cls = dose.protocol.drug_class if dose.protocol is not None else class_of(key)
-    overlapping = _same_class(user, cls, dose.protocol.pk if dose.protocol else None) if cls else []
-    name = dose.protocol.name if dose.protocol else dose.compound
-    warnings = rules.check(
-        rules.Dose(dose.occurred_at, to_micro(dose.amount), dose.unit),
-        limits,
-        history,
-        compound=name,
+    near = _neighbours(user, dose, limits, exclude_seq, duplicate_window)
+    cls = dose.protocol.drug_class if dose.protocol is not None else class_of(dose.compound)
+    overlapping = []
+    if cls:
+        exclude = dose.protocol.pk if dose.protocol else None
+        overlapping = [name for name, pk in SAME_CLASS(user_id=user.pk, drug_class=cls) if pk != exclude]
+    due_at = schedule.advance(near.previous.occurred_at, plan, tz) if plan and near.previous else None
+    case = rules.Case(
+        candidate=rules.Dose(dose.occurred_at.astimezone(UTC), to_micro(dose.amount), dose.unit),
+        limits=limits,
+        neighbours=near,
+        compound=dose.protocol.name if dose.protocol else dose.compound,
         overlapping=overlapping,
+        due_at=due_at.astimezone(UTC) if due_at else None,
         duplicate_window=duplicate_window,
         tz=tz,
     )
-    return warnings, version_seq
+    return rules.evaluate(case), version_seq
 
 
 def _append_dose(
-    head: Any,
-    user: Any,
+    head: LedgerHead,
     dose: DoseInput,
     warnings: list[rules.Warning],
     version_seq: int | None,
@@ -127,7 +219,7 @@ def _append_dose(
         data["reason"] = reason
     return ledger.append(
         head,
-        kind=Kind.DOSE,
+        kind=DOSE,
         occurred_at=dose.occurred_at,
         uid=dose.uid,
         subject=dose.protocol.uid if dose.protocol else None,
@@ -139,212 +231,79 @@ def _append_dose(
     )
 
 
-def record_dose(user: Any, dose: DoseInput, *, tz: tzinfo = UTC, **write_options: Any) -> ledger.Outcome:
+def _checked(user: AbstractBaseUser, dose: DoseInput, tz: tzinfo, exclude_seq: int | None = None) -> Any:
+    warnings, version_seq = evaluate(user, dose, tz=tz, exclude_seq=exclude_seq)
+    if {w.code for w in warnings} - dose.acknowledge:
+        raise DoseConflict(warnings)
+    return warnings, version_seq
+
+
+def record_dose(user: AbstractBaseUser, dose: DoseInput, *, tz: tzinfo = UTC, **write_options: Any) -> ledger.Outcome:
     """Check the rules and append the dose, in one transaction on the locked chain."""
 
-    def action(head: Any) -> ledger.Outcome:
-        earlier = already_recorded(user, dose.uid)
+    def action(head: LedgerHead) -> ledger.Outcome:
+        earlier = records.already_recorded(user, dose.uid)
         if earlier is not None:
             return earlier
-        warnings, version_seq = evaluate(user, dose, tz=tz)
-        if {w.code for w in warnings} - dose.acknowledge:
-            raise DoseConflict(warnings)
-        entry = _append_dose(head, user, dose, warnings, version_seq)
-        return ledger.Outcome(201, entry_body(entry))
+        warnings, version_seq = _checked(user, dose, tz)
+        return ledger.Outcome(201, records.entry_body(_append_dose(head, dose, warnings, version_seq)))
 
     return ledger.write(user, action, **write_options)
 
 
-def record_entry(
-    user: Any, uid: uuid.UUID | None, build: Callable[[Any], Entry], **write_options: Any
-) -> ledger.Outcome:
-    """Append the record `build(head)` makes, unless this client entry id was recorded already (a retry).
-
-    For records no rule checks (side effects, metrics); a dose goes through `record_dose`.
-    """
-
-    def action(head: Any) -> ledger.Outcome:
-        earlier = already_recorded(user, uid)
-        if earlier is not None:
-            return earlier
-        return ledger.Outcome(201, entry_body(build(head)))
-
-    return ledger.write(user, action, **write_options)
-
-
-def already_recorded(user: Any, uid: uuid.UUID | None) -> ledger.Outcome | None:
-    """The same client entry id again: the device retried, so answer with what was recorded."""
-    if uid is None:
-        return None
-    existing = Entry.objects.for_user(user).filter(uid=uid).first()
-    return None if existing is None else ledger.Outcome(201, entry_body(existing), replayed=True)
-
-
-def correct_entry(
-    user: Any,
+def correct_dose(
+    user: AbstractBaseUser,
     target_uid: uuid.UUID,
-    *,
-    action: str,
+    replacement: DoseInput,
     reason: str,
-    replacement: DoseInput | None = None,
+    *,
     tz: tzinfo = UTC,
     **write_options: Any,
 ) -> ledger.Outcome:
-    """Void a dose ("entered in error") or supersede it with corrected values; the original stays."""
+    """Supersede a dose with corrected values, checked by the rules as a new dose would be; the original stays."""
 
-    def run(head: Any) -> ledger.Outcome:
-        target = ledger.correctable(user, target_uid)
-        if action == "void":
-            return ledger.Outcome(201, entry_body(ledger.void(head, target, reason)))
-        if target.kind != Kind.DOSE:
-            raise CorrectionRefused(f"entry #{target.seq} is not a dose")
-        assert replacement is not None
-        warnings, version_seq = evaluate(user, replacement, tz=tz, exclude_seq=target.seq)
-        if {w.code for w in warnings} - replacement.acknowledge:
-            raise DoseConflict(warnings)
-        entry = _append_dose(head, user, replacement, warnings, version_seq, target=target, reason=reason)
-        return ledger.Outcome(201, entry_body(entry))
+    def replace(head: LedgerHead, target: Entry) -> Entry:
+        warnings, version_seq = _checked(user, replacement, tz, exclude_seq=target.seq)
+        return _append_dose(head, replacement, warnings, version_seq, target=target, reason=reason)
 
-    return ledger.write(user, run, **write_options)
+    return records.supersede(user, target_uid, DOSE, replace, **write_options)
 
 
-def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str, Any]:
-    """The JSON shape of a ledger entry, shared by the dose, correction and ledger endpoints."""
+def correct_with(
+    user: AbstractBaseUser,
+    target_uid: uuid.UUID,
+    changes: dict[str, Any],
+    reason: str,
+    *,
+    tz: tzinfo = UTC,
+    **write_options: Any,
+) -> ledger.Outcome:
+    """Correct a dose with the fields given (from the API or the page); the rest keep the original's values."""
+    target = Entry.objects.for_user(user).of_kind(DOSE).get(uid=target_uid)
+    protocol = Protocol.objects.for_user(user).filter(uid=target.subject).first() if target.subject else None
+    # The original's time is the default and may lie in the past; only a new time is range-checked.
+    replacement = build_dose(changes, protocol=protocol, defaults=defaults_of(target))
+    return correct_dose(user, target_uid, replacement, reason, tz=tz, **write_options)
+
+
+def dose_body(entry: Entry) -> dict[str, Any]:
+    """The dose's own fields in its JSON (ledger.records.entry_body adds the common ones)."""
     data = entry.data
-    body: dict[str, Any] = {
-        "id": str(entry.uid),
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "occurred_at": hashchain.format_time(entry.occurred_at),
-        "recorded_at": hashchain.format_time(entry.recorded_at),
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-        "corrects_seq": entry.target_seq,
+    return {
+        "protocol": str(entry.subject) if entry.subject else None,
+        "compound": data.get("compound_name") or entry.compound,
+        "amount": hashchain.format_decimal(from_micro(entry.amount_micro or 0)),
+        "unit": entry.unit,
+        "route": data.get("route", ""),
+        "site": data.get("site", ""),
+        "note": data.get("note", ""),
+        "warnings": data.get("acknowledged", []),
+        "reason": data.get("reason", ""),
     }
-    if entry.kind == Kind.DOSE:
-        body.update(
-            {
-                "protocol": str(entry.subject) if entry.subject else None,
-                "compound": data.get("compound_name") or entry.compound,
-                "amount": hashchain.format_decimal(from_micro(entry.amount_micro or 0)),
-                "unit": entry.unit,
-                "route": data.get("route", ""),
-                "site": data.get("site", ""),
-                "note": data.get("note", ""),
-                "warnings": data.get("acknowledged", []),
-                "reason": data.get("reason", ""),
-            }
-        )
-    elif entry.kind in (Kind.SIDE_EFFECT, Kind.METRIC):
-        body.update({"protocol": str(entry.subject) if entry.subject else None, **data})
-    elif entry.kind == Kind.VOID:
-        body["reason"] = data.get("reason", "")
-    elif entry.kind == Kind.PROTOCOL:
-        body["protocol"] = str(entry.subject)
-        body["action"] = data.get("action")
-        body["settings"] = data.get("settings")
-    if superseded_by is not None:
-        body["status"] = "entered-in-error" if superseded_by.kind == Kind.VOID else "corrected"
-        body["superseded_by_seq"] = superseded_by.seq
-    elif entry.kind in (Kind.DOSE, Kind.SIDE_EFFECT, Kind.METRIC):
-        body["status"] = "effective"
-    return body
 
 
-def superseding(user: Any, entries: list[Entry]) -> dict[int, Entry]:
-    """For a page of entries: seq -> the void or correction that replaced it (one query)."""
-    return {e.target_seq: e for e in sql.replacements(user.pk, [e.seq for e in entries])}
-
-
-def last_dose(user: Any, protocol: Protocol) -> Entry | None:
-    return (
-        Entry.objects.for_user(user)
-        .doses()
-        .filter(subject=protocol.uid)
-        .effective()
-        .order_by("-occurred_at", "-seq")
-        .first()
-    )
-
-
-def first_dose(user: Any, protocol: Protocol) -> Entry | None:
-    return (
-        Entry.objects.for_user(user)
-        .doses()
-        .filter(subject=protocol.uid)
-        .effective()
-        .order_by("occurred_at", "seq")
-        .first()
-    )
-
-
-@dataclass
-class Status:
-    """Where a protocol stands now: last real dose, next due time, missed doses, ladder step."""
-
-    last: Entry | None
-    next_due: datetime | None
-    missed: int
-    step: int | None
-    steps: int
-    dose: Decimal
-
-    @property
-    def overdue(self) -> bool:
-        return self.next_due is not None and self.next_due < timezone.now()
-
-
-def protocol_status(user: Any, protocol: Protocol, tz: tzinfo = UTC, now: datetime | None = None) -> Status:
-    current = protocol.current
-    now = now or timezone.now()
-    last = last_dose(user, protocol)
-    plan = current.plan()
-    if protocol.stopped or (plan is None and current.interval_hours is None):
-        return Status(last, None, 0, None, len(current.ladder), current.dose)
-    starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
-    last_at = last.occurred_at if last else None
-    if plan is None:  # a fractional number of hours
-        due = last_at + timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000)) if last_at else starts_at
-        return Status(last, due, 0, None, 0, current.dose)
-    step = None
-    dose = current.dose
-    if plan.ladder:
-        first = first_dose(user, protocol)
-        step = schedule.ladder_step(plan, first.occurred_at if first else None, now)
-        dose = plan.ladder[step].dose
-    due = schedule.next_due(plan, last_at, starts_at, tz)
-    return Status(last, due, schedule.missed(plan, last_at, starts_at, now, tz), step, len(plan.ladder), dose)
-
-
-def next_due(user: Any, protocol: Protocol, tz: tzinfo = UTC) -> datetime | None:
-    """The next due time follows the last real dose (not the plan); before any dose, the start date."""
-    return protocol_status(user, protocol, tz).next_due
-
-
-def suggested_site(user: Any, protocol: Protocol) -> str:
-    """The least recently used site or zone of the protocol (one never used comes first, in list order)."""
-    sites = protocol.current.sites
-    if not sites:
-        return ""
-    last_used: dict[str, datetime] = {}
-    recent = (
-        Entry.objects.for_user(user)
-        .doses()
-        .filter(subject=protocol.uid)
-        .effective()
-        .order_by("-occurred_at", "-seq")
-        .values_list("occurred_at", "payload")[:500]
-    )
-    for occurred_at, payload in recent:
-        site = json.loads(payload).get("site")
-        if site in sites and site not in last_used:
-            last_used[site] = occurred_at
-            if len(last_used) == len(sites):
-                break
-    never = [s for s in sites if s not in last_used]
-    if never:
-        return never[0]
-    return min(sites, key=lambda s: last_used[s])
-
-
-__all__ = ["DoseConflict", "DoseInput", "record_dose", "correct_entry", "convert_micro"]
+def dose_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
+    """One line of history: "0.25 mg Semaglutide · abdomen left"."""
+    data = entry.data
+    site = f" · {data['site']}" if data.get("site") else ""
+    return f"{from_micro(entry.amount_micro or 0)} {entry.unit} {data.get('compound_name', '')}{site}"

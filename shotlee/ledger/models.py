@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -59,14 +60,6 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
 
 
-class Kind(models.TextChoices):
-    PROTOCOL = "protocol", "Protocol version"
-    DOSE = "dose", "Dose"
-    SIDE_EFFECT = "side_effect", "Side effect"
-    METRIC = "metric", "Health metric"
-    VOID = "void", "Entered in error"
-
-
 class LedgerHead(models.Model):
     """The user's chain head: the one mutable row, and the lock every append takes."""
 
@@ -83,18 +76,16 @@ class LedgerHead(models.Model):
 
 
 class EntryQuerySet(AppendOnlyQuerySet):
-    def for_user(self, user: Any) -> EntryQuerySet:
+    def for_user(self, user: AbstractBaseUser | int) -> EntryQuerySet:
         return self.filter(user=user)
 
-    def superseded(self) -> Exists:
-        return Exists(Entry.objects.filter(user=OuterRef("user"), target_seq=OuterRef("seq")))
+    def of_kind(self, kind: str) -> EntryQuerySet:
+        return self.filter(kind=kind)
 
     def effective(self) -> EntryQuerySet:
-        """Rows that no later correction or void targets."""
-        return self.filter(~self.superseded())
-
-    def doses(self) -> EntryQuerySet:
-        return self.filter(kind=Kind.DOSE)
+        """Rows that no later void or correction targets: the one definition of "effective" (ledger/sql.py's
+        statements are compiled from QuerySets that use it)."""
+        return self.filter(~Exists(Entry.objects.filter(user=OuterRef("user"), target_seq=OuterRef("seq"))))
 
 
 class Entry(AppendOnlyModel):
@@ -102,7 +93,7 @@ class Entry(AppendOnlyModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
     seq = models.BigIntegerField()
     uid = models.UUIDField(default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16)  # a registered record kind (ledger.kinds)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField()
     # Indexed facets of the record, read by the rules and the lists.

@@ -9,25 +9,22 @@ PostgreSQL by SELECT ... FOR UPDATE, on SQLite by the IMMEDIATE transaction.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from shotlee.ledger import sql
-from shotlee.ledger.durability import group_commit
-from shotlee.ledger.models import Entry, IdempotencyRecord, LedgerHead
+from shotlee.ledger.durability import ledger_transaction
+from shotlee.ledger.models import Checkpoint, Entry, IdempotencyRecord, LedgerHead
 from shotlee.lib import hashchain
 
 ATTEMPTS = 5
@@ -48,7 +45,7 @@ class Outcome:
     replayed: bool = False
 
 
-def create_head(user: Any) -> LedgerHead:
+def create_head(user: AbstractBaseUser) -> LedgerHead:
     return LedgerHead.objects.create(user=user, seq=0, head_hash=hashchain.genesis(user.pk))
 
 
@@ -87,45 +84,18 @@ def append(
     entry._data = json.loads(entry.payload)  # exactly what a later read returns (times as text)
     sql.insert(entry)
     sql.insert_checkpoint(
-        head.user_id,
-        entry.seq,
-        entry.hash,
-        settings.LEDGER_KEY_ID,
-        hashchain.sign_checkpoint(settings.LEDGER_KEY, head.user_id, entry.seq, entry.hash),
-        now,
+        Checkpoint(
+            user_id=head.user_id,
+            seq=entry.seq,
+            head_hash=entry.hash,
+            key_id=settings.LEDGER_KEY_ID,
+            signature=hashchain.sign_checkpoint(settings.LEDGER_KEY, head.user_id, entry.seq, entry.hash),
+            created_at=now,
+        )
     )
     head.seq, head.head_hash = entry.seq, entry.hash
     sql.move_head(head, now)
     return entry
-
-
-_thread_gate = threading.Lock()
-_lock_files: dict[str, int] = {}
-
-
-@contextmanager
-def writer_queue() -> Iterator[None]:
-    """On SQLite, queue ledger writers on a kernel file lock before BEGIN IMMEDIATE.
-
-    SQLite has one writer at a time; a blocked BEGIN waits in SQLite's busy
-    handler, which sleeps and polls (1 ms, 2 ms, 5 ms ...), so under load most
-    of the time goes to sleeping. flock() wakes the next writer the moment the
-    lock is free. The database lock stays the guarantee; this only orders the
-    queue. (PostgreSQL queues on the row lock by itself.)
-    """
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    path = str(connection.settings_dict["NAME"]) + ".writers"
-    with _thread_gate:  # flock is per open file, so threads of one process queue here first
-        fd = _lock_files.get(path)
-        if fd is None:
-            fd = _lock_files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -135,7 +105,7 @@ def _retryable(exc: OperationalError) -> bool:
 
 
 def write(
-    user: Any,
+    user: AbstractBaseUser,
     action: Callable[[LedgerHead], Outcome],
     *,
     idempotency_key: str | None = None,
@@ -149,7 +119,7 @@ def write(
     """
     for attempt in range(ATTEMPTS):
         try:
-            with group_commit(), writer_queue(), transaction.atomic(durable=True):
+            with ledger_transaction():
                 head = sql.lock_head(user.pk)
                 if head is None:
                     raise LedgerHead.DoesNotExist
@@ -178,36 +148,3 @@ def write(
                 raise LedgerBusy() from exc
         time.sleep(0.01 * (attempt + 1))
     raise LedgerBusy()
-
-
-CORRECTABLE = ("dose", "side_effect", "metric")
-
-
-class CorrectionRefused(Exception):
-    """The target cannot be corrected (already corrected or voided, or not a correctable record)."""
-
-
-def correctable(user: Any, target_uid: uuid.UUID) -> Entry:
-    """The user's entry that a void or correction may target; DoesNotExist (a 404) for anything else's."""
-    target = Entry.objects.for_user(user).filter(uid=target_uid).first()
-    if target is None:
-        raise Entry.DoesNotExist
-    if target.kind not in CORRECTABLE:
-        raise CorrectionRefused(f"entry #{target.seq} ({target.get_kind_display().lower()}) cannot be corrected")
-    later = Entry.objects.for_user(user).filter(target_seq=target.seq).first()
-    if later is not None:
-        raise CorrectionRefused(f"entry #{target.seq} was already corrected by #{later.seq}; correct that one instead")
-    return target
-
-
-def void(head: LedgerHead, target: Entry, reason: str) -> Entry:
-    """ "Entered in error": a record that takes the target out of the effective view; the target stays."""
-    return append(
-        head,
-        kind="void",
-        occurred_at=timezone.now(),
-        subject=target.subject,
-        compound=target.compound,
-        target_seq=target.seq,
-        data={"reason": reason},
-    )

@@ -162,39 +162,34 @@ def _hash_at(user_id: int, seq: int) -> str | None:
     return row[0] if row else None
 
 
-# Pages already verified, by every value the check reads: the row's columns, its checkpoint and the key. The same rows
-# come back view after view of the history, and recomputing their hashes was a fifth of the page's time; a row or
-# checkpoint edited in the database no longer matches its memo and is checked again. Bounded: cleared when full.
-_VERIFIED: dict[tuple[Any, ...], bool] = {}
+# Rows already verified, keyed by everything the check reads: the row's record (`Entry.record()`, every column the
+# hash covers), its hash, its checkpoint and the key. The same rows come back view after view of the history, and
+# recomputing their hashes was a fifth of the page's time (bench row "GET /history/, 100k"); a row or checkpoint
+# edited in the database no longer matches its memo and is checked again. Bounded: cleared when full.
+_VERIFIED: set[tuple[Any, ...]] = set()
 _VERIFIED_MAX = 5000
-_MEMO_FIELDS = (
-    "seq", "uid", "kind", "occurred_at", "recorded_at", "subject", "compound", "amount_micro", "unit", "target_seq",
-    "payload", "prev_hash", "hash",
-)  # fmt: skip
 
 
 def verify_window(
     user_id: int, entries: list[Any], *, signed: dict[int, tuple[str, str]], key: bytes | None = None
 ) -> bool:
-    """Check a page of Entry rows (in seq order) in O(page): hashes, links and the signed checkpoints the page read
-    with them (`signed`: seq -> (head_hash, signature), as sql.history_page gives them)."""
+    """Check a page of Entry rows (in seq order) in O(page): hashes, links and the signed checkpoints
+    (`signed`: seq -> (head_hash, signature)) of the page."""
     key = key if key is not None else settings.LEDGER_KEY
-    if not entries:
-        return True
-    for before, entry in zip([None, *entries[:-1]], entries, strict=True):
+    for before, entry in zip([None, *entries], entries, strict=False):
         if before is not None and (entry.seq != before.seq + 1 or entry.prev_hash != before.hash):
             return False
         ckpt = signed.get(entry.seq)
         if ckpt is None or ckpt[0] != entry.hash:
             return False
-        memo = (key, user_id, entry.user_id, ckpt, *(getattr(entry, name) for name in _MEMO_FIELDS))
+        memo = (key, user_id, ckpt, entry.hash, *sorted(entry.record().items()))
         if memo in _VERIFIED:
             continue
-        if entry.compute_hash() != entry.hash:
+        if entry.user_id != user_id or entry.compute_hash() != entry.hash:
             return False
         if not hashchain.checkpoint_valid(key, user_id, entry.seq, ckpt[0], ckpt[1]):
             return False
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()
-        _VERIFIED[memo] = True
+        _VERIFIED.add(memo)
     return True

@@ -51,9 +51,6 @@ class MetricSpec:
         return [self.unit, *self.units]
 
 
-ONE = Conversion(D(1))
-
-
 def _per(divisor: str) -> Conversion:
     return Conversion(D(1), divisor=D(divisor))
 
@@ -278,3 +275,7 @@ def display(value: Decimal, spec: MetricSpec, unit: str = "") -> str:
     places = spec.unit_decimals.get(unit, spec.decimals) if unit and unit != spec.unit else spec.decimals
     quantum = D(1).scaleb(-places)
     return f"{value.quantize(quantum):f}"
+
+
+# Preferred-unit choices a person can set, per metric type.
+PREFERENCES = {key: spec.all_units() for key, spec in BUILT_IN.items() if spec.units}

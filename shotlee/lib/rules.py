@@ -1,14 +1,18 @@
-"""The dose safety rules (DESIGN.md section 4), as pure functions.
+"""The dose safety rules (DESIGN.md section 4), one pure function per warning code.
 
-The caller hands over the candidate dose, the limits of the protocol version
-in force when it occurred, and the effective doses of the same compound near
-it; `check` returns the warnings that fire. Nothing here reads a database.
+Each rule reads a `Case`: the candidate dose, the limits and schedule of the
+protocol version in force when it occurred, and its `Neighbours` — the few
+other doses a rule needs (the one before, the one after, one of the same
+amount nearby, the doses that can share a rolling window with it). The caller
+finds the neighbours with bounded reads (doses.services); `neighbours()` finds
+them in a list, for tests and the reference model. `check` composes the rules.
+Nothing here reads a database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from shotlee.lib.units import Unit, convert_micro, from_micro
@@ -30,6 +34,7 @@ LABELS = {
     OFF_SCHEDULE: "Off schedule",
 }
 CODES = (TOO_SOON, OVER_SINGLE_MAX, OVER_WINDOW_MAX, POSSIBLE_DUPLICATE, UNIT_MISMATCH, CLASS_OVERLAP, OFF_SCHEDULE)
+DUPLICATE_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,38 @@ class Warning:
 
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The other doses the rules look at, of the same protocol (or compound and route)."""
+
+    previous: Dose | None = None  # the latest at or before the candidate
+    following: Dose | None = None  # the earliest after it
+    duplicate: Dose | None = None  # one of the same amount (in the protocol's unit) within the duplicate window
+    window: Sequence[Dose] = ()  # those that can share a rolling window with it; may be left empty when the
+    # caller has shown that no window can exceed the cap (doses.services checks a sum first)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything the rules know about one candidate dose; times in UTC."""
+
+    candidate: Dose
+    limits: Limits | None
+    neighbours: Neighbours
+    compound: str
+    overlapping: Sequence[str] = ()
+    due_at: datetime | None = None  # one schedule step after `neighbours.previous`, when there is a schedule
+    duplicate_window: timedelta = DUPLICATE_WINDOW
+    tz: tzinfo = UTC
+    unit: Unit = field(init=False)  # the unit comparisons happen in: the protocol's, else the dose's own
+    amount: int | None = field(init=False)  # the candidate in that unit; None when it does not convert exactly
+
+    def __post_init__(self) -> None:
+        unit = self.limits.unit if self.limits else self.candidate.unit
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "amount", convert_micro(self.candidate.amount_micro, self.candidate.unit, unit))
 
 
 def human_duration(delta: timedelta) -> str:
@@ -85,121 +122,204 @@ def _amount(micro: int, unit: Unit) -> str:
     return f"{from_micro(micro):f} {unit.value}"
 
 
+def _in_unit(dose: Dose, unit: Unit) -> Dose | None:
+    micro = convert_micro(dose.amount_micro, dose.unit, unit)
+    return None if micro is None else Dose(dose.occurred_at, micro, unit)
+
+
+# ---- the rules, in the order of DESIGN.md section 4
+
+
+def too_soon(case: Case) -> Warning | None:
+    """Closer than the minimum interval to the dose before it, or (back-dated) to the one after it."""
+    limits, t, n = case.limits, case.candidate.occurred_at, case.neighbours
+    if limits is None or not limits.min_interval:
+        return None
+    gap = limits.min_interval
+    if n.previous and t - n.previous.occurred_at < gap:
+        when, side = n.previous.occurred_at, "after"
+    elif n.following and n.following.occurred_at - t < gap:
+        when, side = n.following.occurred_at, "before"
+    else:
+        return None
+    return Warning(
+        TOO_SOON,
+        f"{_only(t - when)} {side} your {case.compound} dose of {_fmt_time(when, case.tz)}; "
+        f"your protocol's minimum interval is {human_duration(gap)}.",
+    )
+
+
+def over_single_max(case: Case) -> Warning | None:
+    limits = case.limits
+    if case.amount is None or limits is None or limits.max_single_micro is None:
+        return None
+    if case.amount <= limits.max_single_micro:
+        return None
+    return Warning(
+        OVER_SINGLE_MAX,
+        f"{_amount(case.amount, case.unit)} is above your protocol's maximum of "
+        f"{_amount(limits.max_single_micro, case.unit)} per dose.",
+    )
+
+
 def window_peak(candidate: Dose, others: Sequence[Dose], window: timedelta) -> int:
     """The largest total, in micro-units, of any rolling window [s, s+window) holding the candidate.
 
-    The best window starts at a dose time in (t - window, t], so only those starts
-    need checking; `others` must already be in the candidate's unit.
+    The best window starts at a dose time in (t - window, t], so only those
+    starts are checked, in one sweep over the doses sorted by time (linear after
+    sorting, however densely they lie); `others` must be in the candidate's unit.
     """
     t = candidate.occurred_at
-    doses = [*others, candidate]
-    starts = {d.occurred_at for d in doses if t - window < d.occurred_at <= t}
-    best = 0
-    for start in starts:
-        end = start + window
-        total = sum(d.amount_micro for d in doses if start <= d.occurred_at < end)
+    doses = sorted((d for d in [*others, candidate] if t - window < d.occurred_at < t + window), key=_time)
+    best = total = end = 0
+    for dose in doses:  # `total` is the sum of the doses from this one up to (not including) doses[end]
+        if dose.occurred_at > t:
+            break
+        while end < len(doses) and doses[end].occurred_at < dose.occurred_at + window:
+            total += doses[end].amount_micro
+            end += 1
         best = max(best, total)
+        total -= dose.amount_micro
     return best
+
+
+def _time(dose: Dose) -> datetime:
+    return dose.occurred_at
+
+
+def over_window_max(case: Case) -> Warning | None:
+    """The total in some rolling window holding the dose is above the protocol's cap."""
+    limits = case.limits
+    if case.amount is None or limits is None or not limits.window or limits.window_max_micro is None:
+        return None
+    others = [d for d in (_in_unit(dose, case.unit) for dose in case.neighbours.window) if d is not None]
+    peak = window_peak(Dose(case.candidate.occurred_at, case.amount, case.unit), others, limits.window)
+    if peak <= limits.window_max_micro:
+        return None
+    return Warning(
+        OVER_WINDOW_MAX,
+        f"This dose brings the total within {human_duration(limits.window)} to {_amount(peak, case.unit)}, "
+        f"above your protocol's cap of {_amount(limits.window_max_micro, case.unit)}.",
+    )
+
+
+def possible_duplicate(case: Case) -> Warning | None:
+    dose = case.neighbours.duplicate
+    if case.amount is None or dose is None:
+        return None
+    return Warning(
+        POSSIBLE_DUPLICATE,
+        f"A {case.compound} dose of {_amount(case.amount, case.unit)} is already recorded at "
+        f"{_fmt_time(dose.occurred_at, case.tz)}. Was it logged twice, perhaps from another device?",
+    )
+
+
+def unit_mismatch(case: Case) -> Warning | None:
+    if case.limits is None or case.amount is not None:
+        return None
+    unit = case.limits.unit.value
+    return Warning(
+        UNIT_MISMATCH,
+        f"Your protocol doses {case.compound} in {unit}, and {case.candidate.unit.value} cannot be "
+        f"converted to {unit} exactly, so the dose limits cannot be checked.",
+    )
+
+
+def class_overlap(case: Case) -> Warning | None:
+    if not case.overlapping:
+        return None
+    names = ", ".join(case.overlapping)
+    return Warning(CLASS_OVERLAP, f"{case.compound} is in the same drug class as your active protocol(s): {names}.")
+
+
+def off_schedule(case: Case) -> Warning | None:
+    """More than half a schedule step before the dose was due (one step after the dose before it): an extra dose?
+
+    Only for a protocol with no minimum interval: with one, `too_soon` guards early doses by the person's own
+    limit. A late dose is not warned about: the dashboard counts the missed doses, and the guide's missed-dose
+    advice is shown with the protocol.
+    """
+    previous, due, limits = case.neighbours.previous, case.due_at, case.limits
+    if previous is None or due is None or limits is None or limits.min_interval:
+        return None
+    t = case.candidate.occurred_at
+    step = due - previous.occurred_at
+    if t >= due - step / 2:
+        return None
+    return Warning(
+        OFF_SCHEDULE,
+        f"This {case.compound} dose is {human_duration(due - t)} before it was due ({_fmt_time(due, case.tz)}), "
+        f"only {human_duration(t - previous.occurred_at)} after the one before it. Check that this is not an extra dose.",
+    )
+
+
+RULES: tuple[Callable[[Case], Warning | None], ...] = (
+    too_soon,
+    over_single_max,
+    over_window_max,
+    possible_duplicate,
+    unit_mismatch,
+    class_overlap,
+    off_schedule,
+)
+
+
+def evaluate(case: Case) -> list[Warning]:
+    """Every warning that fires for the case, in the order of DESIGN.md section 4."""
+    return [w for w in (rule(case) for rule in RULES) if w is not None]
+
+
+def neighbours(
+    candidate: Dose, history: Sequence[Dose], unit: Unit, duplicate_window: timedelta = DUPLICATE_WINDOW
+) -> Neighbours:
+    """The neighbours of `candidate` in a list of doses (UTC or not); `unit` is the unit amounts compare in."""
+    t = candidate.occurred_at
+    before = [d for d in history if d.occurred_at <= t]
+    after = [d for d in history if d.occurred_at > t]
+    amount = convert_micro(candidate.amount_micro, candidate.unit, unit)
+    same = [
+        d
+        for d in history
+        if amount is not None
+        and abs(d.occurred_at - t) < duplicate_window
+        and convert_micro(d.amount_micro, d.unit, unit) == amount
+    ]
+    return Neighbours(
+        previous=max(before, key=_time, default=None),
+        following=min(after, key=_time, default=None),
+        duplicate=min(same, key=lambda d: abs(d.occurred_at - t), default=None),
+        window=list(history),
+    )
+
+
+def _utc(dose: Dose) -> Dose:
+    return Dose(dose.occurred_at.astimezone(UTC), dose.amount_micro, dose.unit)
 
 
 def check(
     candidate: Dose,
     limits: Limits | None,
-    same_compound: Sequence[Dose],
+    history: Sequence[Dose],
     *,
     compound: str,
     overlapping: Sequence[str] = (),
-    duplicate_window: timedelta = timedelta(minutes=30),
+    duplicate_window: timedelta = DUPLICATE_WINDOW,
+    due_at: datetime | None = None,
     tz: tzinfo = UTC,
 ) -> list[Warning]:
-    """Every warning that fires for `candidate`, in the order of DESIGN.md section 4."""
-    warnings: list[Warning] = []
+    """Every warning for `candidate` against a list of the other doses (of the same protocol)."""
     # In UTC: arithmetic between datetimes sharing one ZoneInfo is wall-clock arithmetic, wrong across DST.
-    candidate = Dose(candidate.occurred_at.astimezone(UTC), candidate.amount_micro, candidate.unit)
-    same_compound = [Dose(d.occurred_at.astimezone(UTC), d.amount_micro, d.unit) for d in same_compound]
-    t = candidate.occurred_at
-    target_unit = limits.unit if limits else candidate.unit
-    amount = convert_micro(candidate.amount_micro, candidate.unit, target_unit)
-
-    # Doses of the same compound in the unit the comparison happens in; the rest cannot be summed.
-    comparable = []
-    for dose in same_compound:
-        micro = convert_micro(dose.amount_micro, dose.unit, target_unit)
-        if micro is not None:
-            comparable.append(Dose(dose.occurred_at, micro, target_unit))
-
-    if limits and limits.min_interval:
-        before = [d for d in same_compound if d.occurred_at <= t]
-        after = [d for d in same_compound if d.occurred_at > t]
-        prev = max(before, key=lambda d: d.occurred_at, default=None)
-        nxt = min(after, key=lambda d: d.occurred_at, default=None)
-        if prev and t - prev.occurred_at < limits.min_interval:
-            warnings.append(
-                Warning(
-                    TOO_SOON,
-                    f"{_only(t - prev.occurred_at)} after your {compound} dose of "
-                    f"{_fmt_time(prev.occurred_at, tz)}; your protocol's minimum interval is "
-                    f"{human_duration(limits.min_interval)}.",
-                )
-            )
-        elif nxt and nxt.occurred_at - t < limits.min_interval:
-            warnings.append(
-                Warning(
-                    TOO_SOON,
-                    f"{_only(nxt.occurred_at - t)} before your {compound} dose of "
-                    f"{_fmt_time(nxt.occurred_at, tz)}; your protocol's minimum interval is "
-                    f"{human_duration(limits.min_interval)}.",
-                )
-            )
-
-    if amount is not None and limits and limits.max_single_micro is not None and amount > limits.max_single_micro:
-        warnings.append(
-            Warning(
-                OVER_SINGLE_MAX,
-                f"{_amount(amount, target_unit)} is above your protocol's maximum of "
-                f"{_amount(limits.max_single_micro, target_unit)} per dose.",
-            )
-        )
-
-    if amount is not None and limits and limits.window and limits.window_max_micro is not None:
-        peak = window_peak(Dose(t, amount, target_unit), comparable, limits.window)
-        if peak > limits.window_max_micro:
-            warnings.append(
-                Warning(
-                    OVER_WINDOW_MAX,
-                    f"This dose brings the total within {human_duration(limits.window)} to "
-                    f"{_amount(peak, target_unit)}, above your protocol's cap of "
-                    f"{_amount(limits.window_max_micro, target_unit)}.",
-                )
-            )
-
-    if amount is not None:
-        for dose in comparable:
-            if dose.amount_micro == amount and abs(dose.occurred_at - t) < duplicate_window:
-                warnings.append(
-                    Warning(
-                        POSSIBLE_DUPLICATE,
-                        f"A {compound} dose of {_amount(amount, target_unit)} is already recorded at "
-                        f"{_fmt_time(dose.occurred_at, tz)}. Was it logged twice, perhaps from another device?",
-                    )
-                )
-                break
-
-    if limits and amount is None:
-        warnings.append(
-            Warning(
-                UNIT_MISMATCH,
-                f"Your protocol doses {compound} in {limits.unit.value}, and {candidate.unit.value} cannot be "
-                f"converted to {limits.unit.value} exactly, so the dose limits cannot be checked.",
-            )
-        )
-
-    if overlapping:
-        names = ", ".join(overlapping)
-        warnings.append(
-            Warning(
-                CLASS_OVERLAP,
-                f"{compound} is in the same drug class as your active protocol(s): {names}.",
-            )
-        )
-    return warnings
+    candidate = _utc(candidate)
+    history = [_utc(d) for d in history]
+    unit = limits.unit if limits else candidate.unit
+    case = Case(
+        candidate=candidate,
+        limits=limits,
+        neighbours=neighbours(candidate, history, unit, duplicate_window),
+        compound=compound,
+        overlapping=overlapping,
+        due_at=due_at.astimezone(UTC) if due_at else None,
+        duplicate_window=duplicate_window,
+        tz=tz,
+    )
+    return evaluate(case)

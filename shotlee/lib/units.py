@@ -91,10 +91,6 @@ def from_micro(micro: int) -> Decimal:
     return (Decimal(micro) / MICRO).normalize()
 
 
-def convertible(src: Unit, dst: Unit) -> bool:
-    return src == dst or (src in _MASS_IN_MCG and dst in _MASS_IN_MCG)
-
-
 def convert_micro(micro: int, src: Unit, dst: Unit) -> int | None:
     """Convert exactly, or None when there is no exact conversion.
 
@@ -110,3 +106,12 @@ def convert_micro(micro: int, src: Unit, dst: Unit) -> int | None:
     if numerator % factor:
         return None
     return numerator // factor
+
+
+def convert_micro_up(micro: int, src: Unit, dst: Unit) -> int | None:
+    """Convert, rounding up to a whole micro-unit (an upper bound for sums); None when the units never convert."""
+    if src == dst:
+        return micro
+    if src not in _MASS_IN_MCG or dst not in _MASS_IN_MCG:
+        return None
+    return -(-(micro * _MASS_IN_MCG[src]) // _MASS_IN_MCG[dst])

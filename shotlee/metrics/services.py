@@ -3,152 +3,36 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from shotlee.doses.services import entry_body, record_entry
+from shotlee.ledger import records
 from shotlee.ledger import services as ledger
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry, EntryQuerySet, LedgerHead
 from shotlee.lib import hashchain
 from shotlee.lib import metrics as lib
 from shotlee.lib.errors import InvalidInput
+from shotlee.metrics.forms import Reading, build_reading, defaults_of
 from shotlee.metrics.models import MetricType
-from shotlee.protocols.models import Protocol
+from shotlee.protocols.models import DOSE, Protocol
+
+METRIC = "metric"
 
 MICRO = Decimal(1_000_000)
-STORE = Decimal("0.000001")
-
-# Preferred-unit choices a person can set, per metric type.
-PREFERENCES = {key: spec.all_units() for key, spec in lib.BUILT_IN.items() if spec.units}
 
 
-@dataclass
-class Reading:
-    key: str  # built-in key or "custom:<uid>"
-    name: str
-    unit: str  # canonical unit
-    value: Decimal  # canonical
-    value2: Decimal | None  # diastolic, for blood pressure
-    entered: dict[str, str]
-    measured_at: datetime
-    lab: bool
-    warnings: list[str] = field(default_factory=list)
-    note: str = ""
-    protocol: Protocol | None = None
-    uid: uuid.UUID | None = None
-
-
-def metric_type(user: Any, key: str) -> lib.MetricSpec | MetricType:
-    if key in lib.BUILT_IN:
-        return lib.BUILT_IN[key]
-    if key.startswith("custom:"):
-        try:
-            uid = uuid.UUID(key.split(":", 1)[1])
-        except ValueError:
-            raise InvalidInput({"type": f"unknown metric type {key!r}"}) from None
-        custom = MetricType.objects.for_user(user).filter(uid=uid).first()
-        if custom is None:
-            raise MetricType.DoesNotExist
-        return custom
-    raise InvalidInput({"type": f"unknown metric type {key!r}; use one of {', '.join(lib.BUILT_IN)} or a custom type"})
-
-
-def build_reading(user: Any, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> Reading:
-    """Validate a reading and convert it to the canonical unit; InvalidInput names each bad field."""
-    merged = {**(defaults or {}), **{k: v for k, v in values.items() if v is not None}}
-    errors: dict[str, str] = {}
-    key = str(merged.get("type") or "")
-    kind = metric_type(user, key)
-    measured_at = merged.get("measured_at") or timezone.now()
-    if not isinstance(measured_at, datetime) or measured_at.tzinfo is None or measured_at.utcoffset() is None:
-        errors["measured_at"] = "must be a date and time with a UTC offset"
-    elif measured_at > timezone.now() + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS):
-        errors["measured_at"] = "is in the future"
-    note = merged.get("note") or ""
-    if not isinstance(note, str) or len(note) > 2000:
-        errors["note"] = "must be at most 2000 characters"
-    warnings: list[str] = []
-    value = value2 = None
-    try:
-        value = lib.parse_value(merged.get("value"))
-    except lib.MetricError as exc:
-        errors["value"] = str(exc)
-    if isinstance(kind, lib.MetricSpec):
-        unit = merged.get("unit") or kind.unit
-        name, canonical_unit, lab = kind.name, kind.unit, kind.lab
-        if value is not None:
-            try:
-                value = lib.to_canonical(kind, value, unit)
-                warning = lib.check_range(kind, value, "Systolic pressure" if kind.pair else "", unit)
-                warnings += [warning] if warning else []
-            except lib.MetricError as exc:
-                errors["unit" if "measured in" in str(exc) else "value"] = str(exc)
-        if kind.pair:
-            try:
-                value2 = lib.to_canonical(kind, lib.parse_value(merged.get("value2")), unit)
-                warning = lib.check_range(lib.DIASTOLIC, value2, "Diastolic pressure", unit)
-                warnings += [warning] if warning else []
-            except lib.MetricError as exc:
-                errors["value2"] = f"diastolic: {exc}"
-            if (
-                value is not None
-                and value2 is not None
-                and "value" not in errors
-                and "value2" not in errors
-                and value2 >= value
-            ):
-                errors["value2"] = "the diastolic (lower) number must be below the systolic"
-    else:
-        unit = merged.get("unit") or kind.unit
-        name, canonical_unit, lab = kind.name, kind.unit, False
-        if unit != kind.unit:
-            errors["unit"] = f"{kind.name} is measured in {kind.unit}"
-        if value is not None:
-            low = Decimal(kind.min_value) if kind.min_value else None
-            high = Decimal(kind.max_value) if kind.max_value else None
-            if (low is not None and value < low) or (high is not None and value > high):
-                errors["value"] = (
-                    f"{kind.name} must be between {kind.min_value or '…'} and {kind.max_value or '…'} {kind.unit}"
-                )
-    if errors:
-        raise InvalidInput(errors)
-    protocol = None
-    if merged.get("protocol"):
-        protocol = Protocol.objects.for_user(user).filter(uid=merged["protocol"]).first()
-        if protocol is None:
-            raise Protocol.DoesNotExist
-    entered = {"value": str(merged.get("value")).strip(), "unit": unit}
-    if merged.get("value2") is not None:
-        entered["value2"] = str(merged.get("value2")).strip()
-    return Reading(
-        key=getattr(kind, "key", key),
-        name=name,
-        unit=canonical_unit,
-        value=value.quantize(STORE),
-        value2=value2.quantize(STORE) if value2 is not None else None,
-        entered=entered,
-        measured_at=measured_at.astimezone(UTC),
-        lab=lab,
-        warnings=warnings,
-        note=note.strip(),
-        protocol=protocol,
-        uid=merged.get("client_entry_id"),
-    )
-
-
-def since_last_dose(user: Any, at: datetime) -> list[dict[str, Any]]:
+def since_last_dose(user: AbstractBaseUser, at: datetime) -> list[dict[str, Any]]:
     """Trough/peak context for a lab: hours from each active protocol's last dose before the draw."""
     context = []
     for protocol in Protocol.objects.for_user(user).active():
         last = (
             Entry.objects.for_user(user)
-            .doses()
+            .of_kind(DOSE)
             .filter(subject=protocol.uid, occurred_at__lte=at)
             .effective()
             .order_by("-occurred_at", "-seq")
@@ -166,7 +50,9 @@ def since_last_dose(user: Any, at: datetime) -> list[dict[str, Any]]:
     return context
 
 
-def _append(head: Any, user: Any, reading: Reading, target: Entry | None = None, reason: str = "") -> Entry:
+def _append(
+    head: LedgerHead, user: AbstractBaseUser, reading: Reading, target: Entry | None = None, reason: str = ""
+) -> Entry:
     data: dict[str, Any] = {
         "type": reading.key,
         "name": reading.name,
@@ -183,7 +69,7 @@ def _append(head: Any, user: Any, reading: Reading, target: Entry | None = None,
         data["reason"] = reason
     return ledger.append(
         head,
-        kind=Kind.METRIC,
+        kind=METRIC,
         occurred_at=reading.measured_at,
         uid=reading.uid,
         subject=reading.protocol.uid if reading.protocol else None,
@@ -195,37 +81,35 @@ def _append(head: Any, user: Any, reading: Reading, target: Entry | None = None,
     )
 
 
-def record_metric(user: Any, reading: Reading, **write_options: Any) -> ledger.Outcome:
+def record_metric(user: AbstractBaseUser, reading: Reading, **write_options: Any) -> ledger.Outcome:
     """Record a reading; an unusual value is kept with its warning (201), an impossible one never gets here."""
-    return record_entry(user, reading.uid, lambda head: _append(head, user, reading), **write_options)
+    return records.record(user, reading.uid, lambda head: _append(head, user, reading), **write_options)
 
 
 def correct_metric(
-    user: Any, target_uid: uuid.UUID, values: dict[str, Any], reason: str, **write_options: Any
+    user: AbstractBaseUser,
+    target_uid: uuid.UUID,
+    values: dict[str, Any],
+    reason: str,
+    *,
+    tz: tzinfo = UTC,
+    **write_options: Any,
 ) -> ledger.Outcome:
-    def action(head: Any) -> ledger.Outcome:
-        target = ledger.correctable(user, target_uid)
-        data = target.data
-        defaults = {
-            "type": data["type"],
-            "value": data["value"],
-            "value2": data.get("value2"),
-            "unit": data["unit"],
-            "measured_at": target.occurred_at,
-            "note": data.get("note", ""),
-            "protocol": target.subject,
-        }
+    """Supersede a reading with a corrected value; a number without a unit is in the unit it was entered in."""
+
+    def replace(head: LedgerHead, target: Entry) -> Entry:
         changes = dict(values)
         if changes.get("value") is not None and changes.get("unit") is None:
-            changes["unit"] = data["entered"]["unit"]  # a corrected number is in the unit it was entered in
-        reading = build_reading(user, changes, defaults)
-        return ledger.Outcome(201, entry_body(_append(head, user, reading, target, reason)))
+            changes["unit"] = target.data["entered"]["unit"]
+        return _append(head, user, build_reading(user, changes, defaults_of(target)), target, reason)
 
-    return ledger.write(user, action, **write_options)
+    return records.supersede(user, target_uid, METRIC, replace, **write_options)
 
 
-def readings(user: Any, *, key: str = "", since: datetime | None = None, until: datetime | None = None):
-    rows = Entry.objects.for_user(user).filter(kind=Kind.METRIC).effective()
+def readings(
+    user: AbstractBaseUser, *, key: str = "", since: datetime | None = None, until: datetime | None = None
+) -> EntryQuerySet:
+    rows = Entry.objects.for_user(user).of_kind(METRIC).effective()
     if key:
         rows = rows.filter(compound=key)
     if since is not None:
@@ -235,7 +119,9 @@ def readings(user: Any, *, key: str = "", since: datetime | None = None, until: 
     return rows.order_by("-occurred_at", "-seq")
 
 
-def create_metric_type(user: Any, name: Any, unit: Any, min_value: Any = None, max_value: Any = None) -> MetricType:
+def create_metric_type(
+    user: AbstractBaseUser, name: Any, unit: Any, min_value: Any = None, max_value: Any = None
+) -> MetricType:
     errors: dict[str, str] = {}
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
         errors["name"] = "must be 1 to 60 characters"
@@ -282,3 +168,13 @@ def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str,
         lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
     )
     return value, value2, unit
+
+
+def metric_body(entry: Entry) -> dict[str, Any]:
+    return {"protocol": str(entry.subject) if entry.subject else None, **entry.data}
+
+
+def metric_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
+    data = entry.data
+    value = data["value"] + (f"/{data['value2']}" if data.get("value2") else "")
+    return f"{data['name']}: {value} {data['unit']}"

@@ -14,11 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
 from shotlee.lib import rules
 from shotlee.lib.schedule import Schedule
-from shotlee.lib.units import Unit, from_micro, to_micro
+from shotlee.lib.units import Unit, to_micro
+
+# The record kinds of protocol versions and of doses in the ledger. Doses are the doses app's records; their kind
+# name lives here because scheduling (next due, missed doses, the ladder) reads them, and protocols sit below doses.
+PROTOCOL = "protocol"
+DOSE = "dose"
 
 
 class Route(models.TextChoices):
@@ -30,7 +36,7 @@ class Route(models.TextChoices):
 
 
 class ProtocolQuerySet(models.QuerySet):
-    def for_user(self, user: Any) -> ProtocolQuerySet:
+    def for_user(self, user: AbstractBaseUser | int) -> ProtocolQuerySet:
         return self.filter(user=user)
 
     def active(self) -> ProtocolQuerySet:
@@ -141,6 +147,3 @@ def _dec(value: Any) -> Decimal | None:
 
 def _hours(value: Decimal | None) -> timedelta | None:
     return None if value is None else timedelta(microseconds=int(value * 3600 * 1_000_000))
-
-
-__all__ = ["Protocol", "ProtocolSettings", "Route", "from_micro"]

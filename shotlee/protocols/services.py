@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from shotlee.guides.models import Guide
 from shotlee.ledger import services as ledger
 from shotlee.ledger import sql
-from shotlee.ledger.models import Entry, Kind
+from shotlee.ledger.models import Entry, LedgerHead
 from shotlee.lib import hashchain, rules
 from shotlee.lib.classes import compound_key, drug_class
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.schedule import WEEKDAYS, Schedule
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
-from shotlee.protocols.models import Protocol, ProtocolSettings, Route
+from shotlee.protocols.models import PROTOCOL, Protocol, ProtocolSettings, Route
 
 MAX_HOURS = Decimal(24 * 366)
 MAX_SITES = 40
@@ -228,13 +231,13 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     }
 
 
-def create_protocol(user: Any, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
-    def action(head: Any) -> ledger.Outcome:
+def create_protocol(user: AbstractBaseUser, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
+    def action(head: LedgerHead) -> ledger.Outcome:
         protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
         protocol.drug_class = class_of(settings["compound"])
         entry = ledger.append(
             head,
-            kind=Kind.PROTOCOL,
+            kind=PROTOCOL,
             occurred_at=timezone.now(),
             subject=protocol.uid,
             compound=protocol.compound,
@@ -249,15 +252,15 @@ def create_protocol(user: Any, settings: dict[str, Any], **write_options: Any) -
 
 
 def change_protocol(
-    user: Any, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
+    user: AbstractBaseUser, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
 ) -> ledger.Outcome:
     """Record a new version; doses before it keep being checked against the old one."""
 
-    def action(head: Any) -> ledger.Outcome:
+    def action(head: LedgerHead) -> ledger.Outcome:
         current = Protocol.objects.get(pk=protocol.pk)
         entry = ledger.append(
             head,
-            kind=Kind.PROTOCOL,
+            kind=PROTOCOL,
             occurred_at=timezone.now(),
             subject=current.uid,
             compound=compound_key(settings["compound"]),
@@ -275,43 +278,35 @@ def change_protocol(
     return ledger.write(user, action, **write_options)
 
 
-VERSIONS_SQL = (
-    "SELECT occurred_at, seq, payload FROM ledger_entry WHERE user_id = %s AND subject = %s AND kind = 'protocol' "
-    "ORDER BY occurred_at, seq"
+# Every version of a protocol, oldest first: read inside the chain lock on every dose (see ledger/sql.py).
+VERSIONS = sql.Compiled(
+    lambda user_id, subject: (
+        Entry.objects.filter(user_id=user_id, subject=subject, kind=PROTOCOL)
+        .order_by("occurred_at", "seq")
+        .values_list("occurred_at", "seq", "payload")
+    ),
+    user_id=int,
+    subject=uuid.UUID,
 )
 
 
-def _version_row(user: Any, protocol: Protocol, when: datetime) -> tuple[str, int]:
-    """The payload and seq of the version in force at `when` (the first one for a dose back-dated before it)."""
-    with sql.cursor() as cursor:  # prepared SQL: this runs inside the chain lock on every dose
-        cursor.execute(VERSIONS_SQL, [user.pk, sql.db_value(Entry, "subject", protocol.uid)])
-        versions = [(sql.py_time(at), seq, payload) for at, seq, payload in cursor.fetchall()]
+def rules_at(user: AbstractBaseUser, protocol: Protocol, when: datetime) -> tuple[rules.Limits, Schedule | None, int]:
+    """The rule limits and the schedule of the version in force at `when`, and its seq (what a dose is checked
+    against). A dose back-dated before the protocol was created is checked against its first version."""
+    versions = VERSIONS(user_id=user.pk, subject=protocol.uid)
     chosen = versions[0]
     for version in versions:
         if version[0] <= when:
             chosen = version
-    return chosen[2], chosen[1]
-
-
-def version_at(user: Any, protocol: Protocol, when: datetime) -> tuple[ProtocolSettings, int]:
-    """The settings in force at `when`, and the seq of that version.
-
-    A dose back-dated before the protocol was created is checked against its first version.
-    """
-    payload, seq = _version_row(user, protocol, when)
-    return ProtocolSettings.from_dict(json.loads(payload)["settings"]), seq
-
-
-def limits_at(user: Any, protocol: Protocol, when: datetime) -> tuple[rules.Limits, int]:
-    """The rule limits of the version in force at `when`, and its seq (what every dose is checked against)."""
-    payload, seq = _version_row(user, protocol, when)
-    return _limits(payload), seq
+    limits, plan = _parsed(chosen[2])
+    return limits, plan, chosen[1]
 
 
 @functools.lru_cache(maxsize=1024)
-def _limits(payload: str) -> rules.Limits:
-    # A version's payload never changes (it is a ledger entry) and Limits is immutable: parse each once.
-    return ProtocolSettings.from_dict(json.loads(payload)["settings"]).limits()
+def _parsed(payload: str) -> tuple[rules.Limits, Schedule | None]:
+    # A version's payload never changes (it is a ledger entry) and both values are immutable: parse each once.
+    settings = ProtocolSettings.from_dict(json.loads(payload)["settings"])
+    return settings.limits(), settings.plan()
 
 
 def protocol_body(protocol: Protocol, next_due_at: datetime | None = None) -> dict[str, Any]:
@@ -324,3 +319,17 @@ def protocol_body(protocol: Protocol, next_due_at: datetime | None = None) -> di
         "version_seq": protocol.version_seq,
         "next_due_at": hashchain.format_time(next_due_at) if next_due_at else None,
     }
+
+
+def version_body(entry: Entry) -> dict[str, Any]:
+    data = entry.data
+    return {"protocol": str(entry.subject), "action": data.get("action"), "settings": data.get("settings")}
+
+
+def version_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
+    data = entry.data
+    settings = data.get("settings") or {}
+    return (
+        f"Protocol {data.get('action', '')}: {settings.get('name', '')} — "
+        f"{settings.get('dose', '')} {settings.get('unit', '')}"
+    )

@@ -8,10 +8,10 @@ from typing import Any
 import icalendar
 from django.utils import timezone
 
-from shotlee.doses.services import first_dose, protocol_status
 from shotlee.lib import schedule
 from shotlee.lib.hashchain import format_decimal
 from shotlee.protocols.models import Protocol
+from shotlee.protocols.status import first_dose, protocol_status
 
 HORIZON = timedelta(days=90)
 PER_PROTOCOL = 60

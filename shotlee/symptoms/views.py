@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,21 +9,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from shotlee.accounts.models import Profile
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
-from shotlee.ledger.services import LedgerBusy
-from shotlee.lib.errors import InvalidInput
-from shotlee.lib.localtime import parse_local, to_local_input
+from shotlee.lib.localtime import to_local_input
 from shotlee.protocols.models import Protocol
+from shotlee.protocols.status import last_dose
+from shotlee.symptoms.forms import SideEffectForm, build_side_effect
 from shotlee.symptoms.services import (
     SEVERITY_ANCHORS,
     SITE_REACTIONS,
-    build_side_effect,
     days_since_last_dose,
     record_side_effect,
     side_effects,
 )
+from shotlee.web.forms import status, submit
 
 PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365}
 
@@ -43,7 +41,7 @@ def quick_picks(protocol: Protocol | None) -> list[str]:
 
 
 def side_effect_list(request: HttpRequest) -> HttpResponse:
-    tz = Profile.objects.get_or_create(user=request.user)[0].tz
+    tz = request.profile.tz
     protocols = list(Protocol.objects.for_user(request.user))
     chosen = next((p for p in protocols if str(p.uid) == request.GET.get("protocol")), None)
     symptom = request.GET.get("symptom", "").strip()[:80]
@@ -79,7 +77,7 @@ def side_effect_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def side_effect_log(request: HttpRequest) -> HttpResponse:
     """Log a side effect in seconds: a quick pick or free text, a severity with anchors, the time."""
-    tz = Profile.objects.get_or_create(user=request.user)[0].tz
+    tz = request.profile.tz
     protocols = list(Protocol.objects.for_user(request.user).active())
     chosen_id = request.POST.get("protocol") if request.method == "POST" else request.GET.get("protocol")
     protocol = None
@@ -89,59 +87,27 @@ def side_effect_log(request: HttpRequest) -> HttpResponse:
             raise Http404
     elif len(protocols) == 1:
         protocol = protocols[0]
-    values: dict[str, Any] = {
-        "symptom": "",
-        "other": "",
-        "severity": "",
-        "started_at": to_local_input(timezone.now(), tz),
-        "ended_at": "",
-        "site": "",
-        "note": "",
-        "link_dose": "",
-        "client_entry_id": str(uuid.uuid4()),
-    }
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {key: request.POST.get(key, "").strip() for key in values}
-        data: dict[str, Any] = {
-            "symptom": values["other"] or values["symptom"],
-            "severity": values["severity"],
-            "site": values["site"],
-            "note": values["note"],
-            "protocol": protocol.uid if protocol else None,
-        }
-        try:
-            data["client_entry_id"] = uuid.UUID(values["client_entry_id"])
-        except ValueError:
-            data["client_entry_id"] = None
-        for field in ("started_at", "ended_at"):
-            try:
-                data[field] = parse_local(values[field], tz) if values[field] else None
-            except ValueError as exc:
-                errors[field] = str(exc)
-        if values["link_dose"] and protocol is not None:
-            from shotlee.doses.services import last_dose
-
+    initial = {"started_at": to_local_input(timezone.now(), tz), "client_entry_id": str(uuid.uuid4())}
+    form = SideEffectForm(request.POST if request.method == "POST" else None, initial=initial, tz=tz)
+    if form.is_bound and form.is_valid():
+        data = {**form.values(), "protocol": protocol.uid if protocol else None}
+        if form.cleaned_data["link_dose"] and protocol is not None:
             last = last_dose(request.user, protocol)
             data["dose"] = last.uid if last else None
-        if not errors:
-            try:
-                record_side_effect(request.user, build_side_effect(request.user, data))
-            except InvalidInput as exc:
-                errors = exc.errors
-            except (Entry.DoesNotExist, Protocol.DoesNotExist):
-                raise Http404 from None
-            except LedgerBusy:
-                errors = {"__all__": "The server is busy; nothing was recorded. Please press the button again."}
-            else:
-                return redirect(reverse("symptoms:list") + "?recorded=1")
+        try:
+            outcome, _ = submit(form, lambda: record_side_effect(request.user, build_side_effect(request.user, data)))
+        except (Entry.DoesNotExist, Protocol.DoesNotExist):
+            raise Http404 from None
+        if outcome is not None:
+            return redirect(reverse("symptoms:list") + "?recorded=1")
+    values = {name: form.data.get(name, "") for name in form.fields} if form.is_bound else {**initial}
     context = {
         "protocols": protocols,
         "protocol": protocol,
         "values": values,
-        "errors": errors,
+        "errors": form.messages,
         "picks": quick_picks(protocol),
         "anchors": SEVERITY_ANCHORS,
         "sites": protocol.current.sites if protocol else [],
     }
-    return render(request, "symptoms/side_effect_log.html", context, status=422 if errors else 200)
+    return render(request, "symptoms/side_effect_log.html", context, status=status(form, []))

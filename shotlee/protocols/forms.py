@@ -1,0 +1,86 @@
+"""Protocol input: `services.clean_settings` validates it for the API and the pages; the page form reads what a
+person types (the schedule as "every N units" or weekdays, the ladder as "0.25:4, 0.5:4, 1")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from shotlee.lib.errors import InvalidInput
+from shotlee.lib.schedule import UNITS, WEEKDAYS
+from shotlee.lib.units import Unit
+from shotlee.protocols.models import Route
+from shotlee.web.forms import PageForm
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class ProtocolForm(PageForm):
+    compound = forms.CharField(label="Compound", required=False, max_length=200)
+    name = forms.CharField(label="Name", required=False, max_length=200)
+    dose = forms.CharField(label="Dose", required=False, max_length=40)
+    unit = forms.CharField(label="Unit", required=False, max_length=20)
+    route = forms.CharField(label="Route", required=False, max_length=20)
+    every = forms.CharField(label="Every", required=False, max_length=10)
+    every_unit = forms.CharField(label="Period", required=False, max_length=20)
+    weekdays = forms.MultipleChoiceField(
+        label="Weekdays", choices=list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)), required=False
+    )
+    min_interval_hours = forms.CharField(label="Minimum gap (hours)", required=False, max_length=20)
+    ladder = forms.CharField(label="Titration ladder", required=False, max_length=400)
+    starts_on = forms.CharField(label="Start date", required=False, max_length=20)
+    max_single_dose = forms.CharField(label="Maximum single dose", required=False, max_length=40)
+    window_hours = forms.CharField(label="Rolling window (hours)", required=False, max_length=20)
+    window_max = forms.CharField(label="Maximum total in the window", required=False, max_length=40)
+    sites = forms.CharField(label="Sites", required=False, max_length=2000)
+    guide = forms.CharField(required=False, max_length=80)
+    regimen = forms.CharField(required=False, max_length=80)
+
+    # What clean_settings calls a field, where the form asks for it under another name.
+    FIELD_OF = {"schedule": "every", "interval_hours": "every"}
+
+    def invalid(self, exc: InvalidInput) -> None:
+        super().invalid(InvalidInput({self.FIELD_OF.get(k, k): v for k, v in exc.errors.items()}))
+
+    def settings_input(self) -> dict[str, Any]:
+        """The typed values as protocol input for clean_settings."""
+        data: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in self.cleaned_data.items()}
+        if data.pop("weekdays"):
+            data["schedule"] = {"weekdays": self.cleaned_data["weekdays"]}
+            data["every"] = ""
+        steps = []
+        for part in filter(None, (p.strip() for p in data["ladder"].split(","))):
+            dose, _, weeks = part.partition(":")
+            steps.append({"dose": dose.strip(), **({"weeks": int(weeks)} if weeks.strip().isdigit() else {})})
+        data["ladder"] = steps
+        return data
+
+
+def to_form(settings: dict[str, Any]) -> dict[str, Any]:
+    """Protocol settings as the strings the form shows."""
+    values = {k: ("" if v is None else v) for k, v in settings.items()}
+    schedule = settings.get("schedule") or {}
+    if schedule.get("every"):
+        values["every"], values["every_unit"] = schedule["every"], schedule.get("unit", "days")
+    elif settings.get("interval_hours"):
+        values["every"], values["every_unit"] = settings["interval_hours"], "hours"
+    values["weekdays"] = schedule.get("weekdays") or []
+    values["sites"] = ", ".join(settings.get("sites") or [])
+    values["ladder"] = ", ".join(
+        f"{step['dose']}:{step['weeks']}" if step.get("weeks") else str(step["dose"])
+        for step in settings.get("ladder") or []
+    )
+    return values
+
+
+def context(form: ProtocolForm, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": form.messages,
+        "units": [u.value for u in Unit],
+        "routes": Route.choices,
+        "every_units": UNITS,
+        "weekday_choices": list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)),
+        **extra,
+    }
