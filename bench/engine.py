@@ -181,8 +181,7 @@ class Engine:
     def server_env(self, minimal: bool = False) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         if minimal:
-            if self.engine == "sqlite":
-                env["MINIMAL_DB"] = str(self.tmp / "minimal.sqlite3")
+            env["MINIMAL_DB"] = str(self.tmp / "minimal.sqlite3") if self.engine == "sqlite" else self.db_url
         else:
             env.update(self.env)
             env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE

@@ -1,10 +1,11 @@
 """The HTTP references of the bench: the smallest Django apps that answer JSON.
 
 `GET /` returns JsonResponse({"ok": True}): no middleware, no database, no
-templates. With `MINIMAL_DB` set (a SQLite file), `POST /insert` also saves
-one row through the ORM on a persistent connection (CONN_MAX_AGE) in WAL mode
-with synchronous=FULL, autocommit: the issue's "plain Django insert"
-reference. Served by the same
+templates. With `MINIMAL_DB` set, `POST /insert` also saves one row through
+the ORM on a persistent connection (CONN_MAX_AGE), autocommit: the issue's
+"plain Django insert" reference. `MINIMAL_DB` is a SQLite file (opened in WAL
+mode with synchronous=FULL, as Shotlee opens its own) or a postgres:// URL (the
+bench's PostgreSQL database; the table is `minimal_note`). Served by the same
 gunicorn setup as Shotlee, they show what a request and a durable insert cost
 before any of Shotlee's own work:
 
@@ -14,19 +15,34 @@ before any of Shotlee's own work:
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
 DB = os.environ.get("MINIMAL_DB", "")
 
 
-def database(path: str) -> dict:
-    if not path:
+def database(url: str) -> dict:
+    if not url:
         return {}
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": unquote(parts.path.lstrip("/")),
+                "USER": unquote(parts.username or ""),
+                "PASSWORD": unquote(parts.password or ""),
+                "HOST": parts.hostname or "",
+                "PORT": str(parts.port or ""),
+                "CONN_MAX_AGE": 600,
+                "CONN_HEALTH_CHECKS": True,
+            }
+        }
     return {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": path,
+            "NAME": url,
             "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

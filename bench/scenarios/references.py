@@ -8,8 +8,8 @@ reads the same on machines 3-5× apart:
   view through Django's test Client;
 - plain Django insert: one ORM create() per request, autocommit, on a
   persistent connection (CONN_MAX_AGE): over HTTP at 1 and 8 clients into a
-  SQLite file (WAL, synchronous=FULL, as Shotlee opens its own; SQLite runs
-  only); in-process into Shotlee's own database;
+  SQLite file (WAL, synchronous=FULL, as Shotlee opens its own) or into the
+  bench's PostgreSQL database; in-process into Shotlee's own database;
 - durable sqlite3 commit (SQLite only): BEGIN IMMEDIATE, INSERT, COMMIT with
   the sqlite3 module alone, WAL and synchronous=FULL: the disk's fsync cost.
 
@@ -134,9 +134,12 @@ def sqlite3_commit_samples(ctx: Engine) -> list[float]:
 
 def http_rounds(ctx: Engine) -> dict[str, list[dict[str, Any]]]:
     port = ctx.minimal_server().port
-    cases = [Case("minimal.1c", port, [Get("/")]), Case("minimal.8c", port, [Get("/")] * 8)]
-    if ctx.engine == "sqlite":
-        cases += [Case("insert.1c", port, [Insert()], expect=201), Case("insert.8c", port, [Insert()] * 8, expect=201)]
+    cases = [
+        Case("minimal.1c", port, [Get("/")]),
+        Case("minimal.8c", port, [Get("/")] * 8),
+        Case("insert.1c", port, [Insert()], expect=201),
+        Case("insert.8c", port, [Insert()] * 8, expect=201),
+    ]
     return ctx.load.rounds_raw(cases, ctx.short)
 
 
@@ -203,8 +206,6 @@ def emit(ctx: Engine, passes: list[dict[str, Any]]) -> None:
             ("minimal", "reference: minimal Django view (no middleware, no database)", "req/s"),
             ("insert", f"reference: plain Django insert (ORM create, autocommit, {database})", "inserts/s"),
         ):
-            if f"{kind}.{clients}c" not in passes[0]["http"]:
-                continue
             runs = [r for p in passes for r in p["http"][f"{kind}.{clients}c"]]
             stats = combine(runs)
             key = f"ref.{'minimal_view' if kind == 'minimal' else 'plain_insert'}.http.{clients}c"
