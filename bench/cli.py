@@ -15,7 +15,7 @@ For each engine a child process creates its own database (SQLite: a file in a te
 database of --pg-url, dropped and created), migrates, registers users, seeds prior doses with a correct hash
 chain and signed checkpoints (verify_ledger passes before anything is timed), runs the scenarios
 (bench/scenarios: references; verify_ledger; record a dose in-process; history page and API list; record a
-dose over HTTP at 1 and 8 clients), and removes everything it created."""
+dose over HTTP at 1 and 8 clients; dense doses), and removes everything it created."""
 
 # Options that take a value and must not reach the children (the parent handles them).
 PARENT_ONLY = ("--engines",)
@@ -37,6 +37,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds of each HTTP run; medians are reported (default 3, quick 1)")
     parser.add_argument("--large", type=int, help="largest history in doses (default 100000, quick 10000)")
     parser.add_argument("--mid", type=int, help="middle history in doses (default 10000, quick 1000)")
+    parser.add_argument(
+        "--dense", type=int, default=10_000, help="doses of each dense-history user (default 10000, quick too)"
+    )
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: SQLite 2, PostgreSQL 3)")
     parser.add_argument(
         "--threads", type=int, help="gunicorn threads per worker; > 1 selects the gthread worker (default 1: sync)"
@@ -55,8 +58,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.rounds_used = args.rounds or (1 if args.quick else 3)
     args.large = args.large or (10_000 if args.quick else 100_000)
     args.mid = args.mid or (1_000 if args.quick else 10_000)
-    if min(args.large, args.mid, args.rounds_used) < 1:
-        parser.error("--large, --mid and --rounds must be at least 1")
+    if min(args.large, args.mid, args.dense, args.rounds_used) < 1:
+        parser.error("--large, --mid, --dense and --rounds must be at least 1")
     if len({0, 100, args.mid, args.large}) < 4:
         parser.error("--mid and --large must differ from each other and from 100 (the small history)")
     args.passthrough = children_argv(argv)

@@ -47,6 +47,7 @@ class Engine:
         self.small = 100
         self.mid: int = args.mid
         self.large: int = args.large
+        self.dense: int = args.dense
         self.http = not args.no_http
         self.inprocess = not args.no_inprocess
         self.tmp = Path(tempfile.mkdtemp(prefix="shotlee-bench-"))

@@ -19,6 +19,7 @@ SHORT_REFERENCES = {
     "ref.minimal_view": "minimal view",
     "ref.plain_insert": "plain insert",
     "ref.sqlite3_commit": "sqlite3 commit",
+    "dense.http.1c.day": "doses a day apart",
 }
 
 
@@ -137,6 +138,9 @@ def method_notes(args: argparse.Namespace, load: str) -> list[str]:
         + " Each client is its own user. The cases of a scenario (e.g. the user with 0 and the one with "
         f"{large} prior doses) take turns run by run, after a warm-up, so they are measured under the same "
         f"conditions; medians over {args.rounds_used} round(s).",
+        f"- Dense doses: {args.dense:,} doses one minute apart against {args.dense:,} one day apart, on a protocol "
+        "with a 24 h rolling cap, so the rules read and sum every dose within 24 h of the new one "
+        "(bench/scenarios/dense.py).",
         (
             "- Gunicorn setup: set on the command line (`--workers`/`--threads`)."
             if args.workers or args.threads

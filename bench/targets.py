@@ -84,6 +84,12 @@ TARGETS = (
         (Check("p95", "<=", 1.2),),
         "API list: p95 at the largest history ≤ 1.2× at 100 entries",
     ),
+    Target(
+        "dense.http.1c.minute",
+        "dense.http.1c.day",
+        (Check("p95", "<=", 1.5),),
+        "dense doses: recording one more with doses a minute apart ≤ 1.5× with doses a day apart",
+    ),
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench.scenarios import reads, record_http, record_inprocess, references, verify_ledger
+from bench.scenarios import dense, reads, record_http, record_inprocess, references, verify_ledger
 
 if TYPE_CHECKING:
     from bench.engine import Engine
@@ -34,5 +34,6 @@ def steps(ctx: Engine) -> list[Step]:
         Step("record a dose in-process", record_inprocess.users, record_inprocess.run),
         Step("history page and API list", reads.users, reads.run),
         Step("record a dose over HTTP", record_http.users, record_http.run),
+        Step("dense doses", dense.users, dense.run),
         Step("references, second pass", references.users, references.second),
     ]
