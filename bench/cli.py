@@ -18,7 +18,7 @@ chain and signed checkpoints (verify_ledger passes before anything is timed), ru
 dose over HTTP at 1 and 8 clients; dense doses), and removes everything it created."""
 
 # Options that take a value and must not reach the children (the parent handles them).
-PARENT_ONLY = ("--engines",)
+PARENT_ONLY = ("--engines", "--json")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +34,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL database to drop and create (default {DEFAULT_PG_URL})"
     )
+    parser.add_argument("--json", metavar="FILE", help="also write every row (with ratios and verdicts) to FILE")
     parser.add_argument("--rounds", type=int, help="rounds of each HTTP run; medians are reported (default 3, quick 1)")
     parser.add_argument("--large", type=int, help="largest history in doses (default 100000, quick 10000)")
     parser.add_argument("--mid", type=int, help="middle history in doses (default 10000, quick 1000)")

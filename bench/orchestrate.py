@@ -183,5 +183,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         if not result.get("failed"):
             result["rows"] = targets.evaluate([Row.from_dict(r) for r in result.get("rows", [])])
     print(report.render(info, results, skipped, args, elapsed))
+    if args.json:
+        report.write_json(Path(args.json), info, results, skipped, args, elapsed)
+        log(f"rows written to {args.json}")
     failed = [e for e, r in results.items() if r.get("failed") or r.get("errors")]
     return 1 if failed else 0

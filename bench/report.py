@@ -1,4 +1,4 @@
-"""The report: a Markdown table per engine, notes on method, and the targets' verdicts.
+"""The report: a Markdown table per engine, notes on method, the targets' verdicts, and the JSON file.
 
 Nothing here measures; it renders rows the children measured and
 bench/targets.py judged.
@@ -7,13 +7,17 @@ bench/targets.py judged.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 from bench.common import ENGINE_NAMES
 from bench.measure import Row
 from bench.servers import server_label
 from bench.targets import target_for
+
+JSON_VERSION = 1
 
 SHORT_REFERENCES = {
     "ref.minimal_view": "minimal view",
@@ -221,3 +225,44 @@ def render(
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def write_json(
+    path: Path,
+    info: dict[str, Any],
+    results: dict[str, Any],
+    skipped: dict[str, str],
+    args: argparse.Namespace,
+    elapsed: float,
+) -> None:
+    """Every row of every engine, flat, with the run's context: what a later session compares runs with."""
+    document = {
+        "version": JSON_VERSION,
+        "machine": info,
+        "options": {
+            "quick": args.quick,
+            "rounds": args.rounds_used,
+            "large": args.large,
+            "mid": args.mid,
+            "dense": args.dense,
+            "workers": args.workers,
+            "threads": args.threads,
+            "python_clients": args.python_clients,
+            "no_http": args.no_http,
+            "no_inprocess": args.no_inprocess,
+        },
+        "elapsed_s": round(elapsed, 1),
+        "engines": {
+            engine: {
+                key: result.get(key)
+                for key in ("failed", "server", "pg_version", "load", "background_cpu", "notes", "errors")
+                if result.get(key) is not None
+            }
+            for engine, result in results.items()
+        },
+        "skipped": skipped,
+        "rows": [
+            {"engine": engine, **row.as_dict()} for engine, result in results.items() for row in result.get("rows", [])
+        ],
+    }
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
