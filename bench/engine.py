@@ -80,6 +80,8 @@ class Engine:
         # Durations of one HTTP run (s): writes and dense doses, then reads and references.
         self.long = 1.5 if self.quick else 3.0
         self.short = 1.0 if self.quick else 2.0
+        # Seconds an in-process block may take before it stops early (with fewer samples, shown in n).
+        self.budget = 30.0 if self.quick else 120.0
 
     def pick_server(self) -> tuple[int, int]:
         workers, threads = DEFAULT_SERVER[self.engine]

@@ -87,18 +87,26 @@ def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+MIN_CALLS = 10
+
+
 def interleaved_samples(
-    specs: list[tuple[str, Callable[[], Any]]], count: int, warmup: int = 5
+    specs: list[tuple[str, Callable[[], Any]]], count: int, budget: float, warmup: int = 5
 ) -> dict[str, list[float]]:
     """Time each spec `count` times, one call of each in turn (alternating the order), so drift hits all alike.
 
-    Returns the latencies in seconds, per spec."""
+    Stops early, after at least MIN_CALLS of each, once `budget` seconds have
+    passed: a pathologically slow case shows in fewer samples instead of a run
+    that never ends. Returns the latencies in seconds, per spec."""
     for _name, fn in specs:
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name, _ in specs}
     gc.collect()
+    deadline = time.monotonic() + budget
     for i in range(count):
+        if i >= MIN_CALLS and time.monotonic() > deadline:
+            break
         for name, fn in specs if i % 2 == 0 else list(reversed(specs)):
             t0 = time.perf_counter()
             fn()
@@ -106,9 +114,11 @@ def interleaved_samples(
     return samples
 
 
-def interleaved(specs: list[tuple[str, Callable[[], Any]]], count: int, warmup: int = 5) -> dict[str, dict[str, Any]]:
+def interleaved(
+    specs: list[tuple[str, Callable[[], Any]]], count: int, budget: float, warmup: int = 5
+) -> dict[str, dict[str, Any]]:
     """`interleaved_samples`, summarized: n, p50 and p95 (ms) per spec."""
-    return {name: summarize(values) for name, values in interleaved_samples(specs, count, warmup).items()}
+    return {name: summarize(values) for name, values in interleaved_samples(specs, count, budget, warmup).items()}
 
 
 def query_count(fn: Callable[[], Any]) -> int:

@@ -86,7 +86,7 @@ def inprocess(ctx: Engine) -> None:
         if first_view:
             specs.append((f"history_first {name}", get_history(ctx, name, first_view=True)))
         specs.append((f"api_list {name}", get_api(ctx, name)))
-    stats = interleaved(specs, 40 if ctx.quick else 200)
+    stats = interleaved(specs, 40 if ctx.quick else 200, ctx.budget)
     queries = {label: query_count(fn) for label, fn in specs}
     labels = {
         "history": PAGES["history"][1],

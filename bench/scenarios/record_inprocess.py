@@ -61,7 +61,7 @@ def run(ctx: Engine) -> None:
     for name, _ in sizes:
         specs.append((f"service {name}", service(ctx, name)))
         specs.append((f"post {name}", post(ctx, name)))
-    stats = interleaved(specs, 60 if ctx.quick else 400)
+    stats = interleaved(specs, 60 if ctx.quick else 400, ctx.budget)
     queries = {label: query_count(fn) for label, fn in specs}
     for kind, key, label in (
         ("service", "record.service", "record_dose() (rules + chain + commit)"),

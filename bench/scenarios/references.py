@@ -111,7 +111,7 @@ def inprocess_samples(ctx: Engine) -> dict[str, list[float]]:
     def insert() -> None:
         note.objects.create(text="a plain row", created_at=timezone.now())
 
-    return interleaved_samples([("minimal", view), ("insert", insert)], 100 if ctx.quick else 400)
+    return interleaved_samples([("minimal", view), ("insert", insert)], 100 if ctx.quick else 400, ctx.budget)
 
 
 def sqlite3_commit_samples(ctx: Engine) -> list[float]:
