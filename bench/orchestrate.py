@@ -181,7 +181,9 @@ def orchestrate(args: argparse.Namespace) -> int:
         return 0
     for result in results.values():
         if not result.get("failed"):
-            result["rows"] = targets.evaluate([Row.from_dict(r) for r in result.get("rows", [])])
+            rows = targets.evaluate([Row.from_dict(r) for r in result.get("rows", [])])
+            # References first (measured first and last, listed once), then the scenarios in the order they ran.
+            result["rows"] = sorted(rows, key=lambda row: not row.scenario.startswith("ref."))
     print(report.render(info, results, skipped, args, elapsed))
     if args.json:
         report.write_json(Path(args.json), info, results, skipped, args, elapsed)

@@ -90,8 +90,7 @@ def table(rows: list[Row]) -> list[str]:
         "| Queries | Target (ratio) | Result |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|",
     ]
-    # References first (measured first and last, shown once), then the scenarios in the order they ran.
-    for row in sorted(rows, key=lambda r: not r.scenario.startswith("ref.")):
+    for row in rows:
         n = "—" if row.n is None else f"{row.n:,}"
         if row.errors:
             n += f" ({row.errors:,} failed)"
@@ -159,6 +158,23 @@ def method_notes(args: argparse.Namespace, load: str) -> list[str]:
     ]
 
 
+def measured(row: Row, ref: Row | None) -> str:
+    """The checked ratios of a target row, with the figures they divide."""
+    target = target_for(row.scenario)
+    if ref is None or target is None:
+        return "not measured"
+    parts = []
+    for check in target.checks:
+        value = row.ratio.get(check.metric)
+        mine, theirs = getattr(row, check.metric), getattr(ref, check.metric)
+        if check.metric == "rate":
+            figures = f"{mine or 0:,.0f} {row.rate_unit} ÷ {theirs or 0:,.0f} {ref.rate_unit}"
+        else:
+            figures = f"{fmt_ms(mine)} ÷ {fmt_ms(theirs)} ms"
+        parts.append(f"{check.metric} {fmt_ratio(value)}× ({figures})")
+    return ", ".join(parts)
+
+
 def render(
     info: dict[str, Any],
     results: dict[str, Any],
@@ -190,7 +206,7 @@ def render(
     lines.append("")
     for engine, reason in skipped.items():
         lines += [f"{ENGINE_NAMES[engine]} skipped: {reason}.", ""]
-    summary: list[tuple[str, Row]] = []
+    summary: list[tuple[str, Row, dict[str, Row]]] = []
     for engine, result in results.items():
         name = ENGINE_NAMES[engine]
         lines += [f"### {name}", ""]
@@ -206,20 +222,20 @@ def render(
             lines.append("")
         if result.get("errors"):
             lines += [f"**Errors:** {'; '.join(result['errors'])}", ""]
-        summary += [(engine, row) for row in rows if row.verdict is not None]
+        by_key = {row.scenario: row for row in rows}
+        summary += [(engine, row, by_key) for row in rows if row.verdict is not None]
     if any(not r.get("failed") for r in results.values()):
         lines += method_notes(args, load)
         lines.append("")
     if summary:
         lines += ["**Targets** (ratios to references measured in the same run)", ""]
-        for engine, row in summary:
+        for engine, row, by_key in summary:
             target = target_for(row.scenario)
             why = target.why if target else row.target
-            measured = ", ".join(f"{metric} {fmt_ratio(value)}×" for metric, value in row.ratio.items())
             where = f"{row.size:,} prior entries" if row.size is not None else ""
             lines.append(
-                f"- {verdict_text(row)} {ENGINE_NAMES[engine]} · {why} — `{row.scenario}`"
-                f"{f' ({where})' if where else ''}: measured {measured or 'nothing'}"
+                f"- {verdict_text(row)} {ENGINE_NAMES[engine]} · {why} — measured "
+                f"{measured(row, by_key.get(row.reference or ''))} · `{row.scenario}`{f', {where}' if where else ''}"
                 + (f" ({row.errors:,} failed requests)" if row.errors else "")
                 + (f"; {row.note}" if row.note else "")
             )
