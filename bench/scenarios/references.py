@@ -230,7 +230,7 @@ def emit(ctx: Engine, passes: list[dict[str, Any]]) -> None:
         ctx.notes.append(
             "References, second pass (after the Shotlee scenarios) ÷ first pass: "
             + ", ".join(drift)
-            + " (far from 1: other work changed the machine's speed during the run; the ratios are noisier)."
+            + " (a value far from 1 means other work changed the machine's speed during the run: noisier ratios)."
         )
 
 
