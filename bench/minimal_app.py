@@ -1,22 +1,57 @@
-"""The baselines for `bench/run.py`: the smallest Django apps that answer JSON.
+"""The HTTP references of the bench: the smallest Django apps that answer JSON.
 
 `GET /` returns JsonResponse({"ok": True}): no middleware, no database, no
-templates. With `MINIMAL_DB` set (a SQLite file), `POST /insert` also saves one
-row through the ORM, on a persistent connection (CONN_MAX_AGE) in WAL mode with
-synchronous=FULL: the issue's "plain Django insert" reference. Served by the
-same gunicorn setup as Shotlee, they show what a request costs before any of
-Shotlee's own work:
+templates. With `MINIMAL_DB` set, `POST /insert` also saves one row through
+the ORM on a persistent connection (CONN_MAX_AGE), autocommit: the issue's
+"plain Django insert" reference. `MINIMAL_DB` is a SQLite file (opened in WAL
+mode with synchronous=FULL, as Shotlee opens its own) or a postgres:// URL (the
+bench's PostgreSQL database; the table is `minimal_note`). Served by the same
+gunicorn setup as Shotlee, they show what a request and a durable insert cost
+before any of Shotlee's own work:
 
-    gunicorn minimal_app:application --chdir bench --no-control-socket -b 127.0.0.1:PORT
+    gunicorn bench.minimal_app:application --no-control-socket -b 127.0.0.1:PORT   (from the repository root)
 """
 
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
-DB = os.environ.get("MINIMAL_DB")
+DB = os.environ.get("MINIMAL_DB", "")
+
+
+def database(url: str) -> dict:
+    if not url:
+        return {}
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        return {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": unquote(parts.path.lstrip("/")),
+                "USER": unquote(parts.username or ""),
+                "PASSWORD": unquote(parts.password or ""),
+                "HOST": parts.hostname or "",
+                "PORT": str(parts.port or ""),
+                "CONN_MAX_AGE": 600,
+                "CONN_HEALTH_CHECKS": True,
+            }
+        }
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": url,
+            "CONN_MAX_AGE": 600,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            },
+        }
+    }
+
 
 if not settings.configured:
     settings.configure(
@@ -26,20 +61,7 @@ if not settings.configured:
         ROOT_URLCONF=__name__,
         MIDDLEWARE=[],
         INSTALLED_APPS=[],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": DB,
-                "CONN_MAX_AGE": 600,
-                "OPTIONS": {
-                    "transaction_mode": "IMMEDIATE",
-                    "timeout": 20,
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                },
-            }
-        }
-        if DB
-        else {},
+        DATABASES=database(DB),
         USE_TZ=True,
     )
 
