@@ -10,8 +10,10 @@ Shotlee imports used (the list the bench depends on):
 - shotlee.accounts.services: register_user, issue_token
 - shotlee.protocols.services: clean_settings, create_protocol
 - shotlee.protocols.models: Protocol
-- shotlee.doses.services: DoseInput, record_dose
-- shotlee.ledger.models: Entry, Checkpoint, Kind, LedgerHead
+- shotlee.doses.forms: DoseInput
+- shotlee.doses.services: record_dose
+- shotlee.ledger.models: Entry, Checkpoint, LedgerHead
+- shotlee.protocols.models: DOSE (the record kind of doses)
 - shotlee.ledger.verify: _VERIFIED (the memo of verified rows, cleared for "first view" timings)
 - shotlee.lib.hashchain: canonical_text, format_decimal, sign_checkpoint
 - shotlee.lib.classes: compound_key
@@ -36,13 +38,14 @@ from django.conf import settings
 from django.core.management import call_command
 
 from shotlee.accounts.services import issue_token, register_user
-from shotlee.doses.services import DoseInput, record_dose
+from shotlee.doses.forms import DoseInput
+from shotlee.doses.services import record_dose
 from shotlee.ledger import verify as _verify
-from shotlee.ledger.models import Checkpoint, Entry, Kind, LedgerHead
+from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.lib import hashchain
 from shotlee.lib.classes import compound_key
 from shotlee.lib.units import Unit, to_micro
-from shotlee.protocols.models import Protocol
+from shotlee.protocols.models import DOSE, Protocol
 from shotlee.protocols.services import clean_settings, create_protocol
 
 __all__ = [
@@ -132,7 +135,7 @@ def chain_rows(
             user_id=user.pk,
             seq=seq,
             uid=uuid.uuid4(),
-            kind=Kind.DOSE,
+            kind=DOSE,
             occurred_at=at,
             recorded_at=at + timedelta(seconds=20),
             subject=protocol.uid,

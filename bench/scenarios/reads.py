@@ -1,4 +1,4 @@
-"""The history page (GET /doses/history/) and the API list (GET /api/v1/doses), page 1, at 100 entries and at
+"""The history page (GET /history/) and the API list (GET /api/v1/doses), page 1, at 100 entries and at
 the largest history.
 
 In-process (Django's test Client), divided by the in-process minimal view,
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bench.seed import UserSpec
 
 PAGES = {
-    "history": ("/doses/history/", "GET /doses/history/ (page 1)"),
+    "history": ("/history/", "GET /history/ (page 1)"),
     "api_list": ("/api/v1/doses", "GET /api/v1/doses (page 1)"),
 }
 
@@ -64,9 +64,9 @@ def get_history(ctx: Engine, name: str, first_view: bool = False) -> Callable[[]
     def call() -> Any:
         if first_view:
             app.forget_verified()
-        response = client.get("/doses/history/")
+        response = client.get("/history/")
         if response.status_code != 200:
-            raise AssertionError(f"GET /doses/history/ answered {response.status_code}")
+            raise AssertionError(f"GET /history/ answered {response.status_code}")
         return response
 
     return call
@@ -90,7 +90,7 @@ def inprocess(ctx: Engine) -> None:
     queries = {label: query_count(fn) for label, fn in specs}
     labels = {
         "history": PAGES["history"][1],
-        "history_first": "GET /doses/history/ (page 1, first view: nothing remembered as verified)",
+        "history_first": "GET /history/ (page 1, first view: nothing remembered as verified)",
         "api_list": PAGES["api_list"][1],
     }
     for kind, label in labels.items():
