@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee
 TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: run test test-sqlite test-postgres bench lint venv
+.PHONY: run test test-sqlite test-postgres bench lint venv dev
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 or newer with venv is needed: on Debian/Ubuntu apt-get install python3-venv, or set PY=/path/to/python3"; exit 1; }
@@ -19,7 +19,14 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
+# Test and lint tools, on top of what running needs.
+$(BIN)/.dev-installed: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
 venv: $(BIN)/.installed
+
+dev: $(BIN)/.dev-installed
 
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
@@ -27,15 +34,15 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: venv
+test: dev
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: venv
+test-sqlite: dev
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Runs on PostgreSQL when one answers on 127.0.0.1:5432; CI sets SHOTLEE_REQUIRE_POSTGRES=1 so it cannot skip.
-test-postgres: venv
+test-postgres: dev
 	@if $(BIN)/python scripts/pg_ready.py "$(PG_URL)"; then \
 		$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	elif [ -n "$$SHOTLEE_REQUIRE_POSTGRES" ]; then \
@@ -44,10 +51,12 @@ test-postgres: venv
 		echo "SKIPPED the PostgreSQL run: no server at $(PG_URL) (set PG_URL, or start one)"; \
 	fi
 
-bench: venv
+bench: dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-lint: venv
+lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

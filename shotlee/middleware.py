@@ -53,8 +53,8 @@ def user_profile(get_response: Callable[[HttpRequest], HttpResponse]) -> Callabl
         user = getattr(request, "user", None)
         if request.path.startswith("/api/") or user is None or not user.is_authenticated:
             return get_response(request)
-        request.profile = profile_of(user)
-        timezone.activate(request.profile.tz)
+        profile = request.profile = profile_of(user)  # type: ignore[attr-defined]
+        timezone.activate(profile.tz)
         try:
             return get_response(request)
         finally:

@@ -7,6 +7,7 @@ fails if one is read here but not documented there.
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +67,7 @@ OPEN_SIGNUP = env_bool("OPEN_SIGNUP", True)
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600)
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)

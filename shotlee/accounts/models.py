@@ -38,7 +38,7 @@ class Profile(models.Model):
         return zoneinfo.ZoneInfo(self.timezone if valid_timezone(self.timezone) else "UTC")
 
 
-class ApiTokenQuerySet(models.QuerySet):
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def for_user(self, user: Any) -> ApiTokenQuerySet:
         return self.filter(user=user)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
@@ -20,7 +20,7 @@ class RegistrationError(Exception):
         self.errors = errors
 
 
-def register_user(username: str, password: str, timezone: str = "UTC") -> AbstractBaseUser:
+def register_user(username: str, password: str, timezone: str = "UTC") -> User:
     """Create the user, their profile and their empty chain in one transaction."""
     User = get_user_model()
     errors: dict[str, list[str]] = {}
@@ -54,7 +54,7 @@ def register_user(username: str, password: str, timezone: str = "UTC") -> Abstra
     return user
 
 
-def issue_token(user: AbstractBaseUser) -> str:
+def issue_token(user: User) -> str:
     raw = "sht_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=token_digest(raw))
     return raw
@@ -71,7 +71,7 @@ _TOKEN_OWNER = sql.Compiled(
 )  # fmt: skip
 
 
-def user_for_token(raw: str) -> AbstractBaseUser | None:
+def user_for_token(raw: str) -> User | None:
     """The active user a bearer token belongs to, with the profile loaded; other user fields load when first read."""
     rows = _TOKEN_OWNER(digest=token_digest(raw))
     if not rows or not rows[0][2]:
@@ -86,13 +86,13 @@ def user_for_token(raw: str) -> AbstractBaseUser | None:
     return user
 
 
-def rotate_calendar_token(user: AbstractBaseUser) -> str:
+def rotate_calendar_token(user: User) -> str:
     """A new secret for the calendar feed; the old URL stops working at once."""
     raw = secrets.token_urlsafe(32)
     CalendarToken.objects.update_or_create(user=user, defaults={"digest": token_digest(raw)})
     return raw
 
 
-def user_for_calendar(raw: str) -> AbstractBaseUser | None:
+def user_for_calendar(raw: str) -> User | None:
     token = CalendarToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
     return token.user if token is not None and token.user.is_active else None

@@ -5,12 +5,13 @@ import json
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from shotlee.accounts.http import SignedIn
 from shotlee.accounts.models import CalendarToken, Profile, valid_timezone
 from shotlee.accounts.services import RegistrationError, register_user, rotate_calendar_token
 from shotlee.lib.metrics import BUILT_IN, PREFERENCES
@@ -18,7 +19,7 @@ from shotlee.lib.metrics import BUILT_IN, PREFERENCES
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
+def signup(request: SignedIn) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     if not settings.OPEN_SIGNUP:
@@ -51,7 +52,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def account_settings(request: HttpRequest) -> HttpResponse:
+def account_settings(request: SignedIn) -> HttpResponse:
     profile = request.profile
     error = ""
     calendar = CalendarToken.objects.filter(user=request.user).first()

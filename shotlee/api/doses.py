@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
+from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import record_dose
@@ -67,7 +68,7 @@ class DoseFilters(Schema):
 
 
 @router.post("", response={201: dict, 404: dict, 409: dict, 422: dict})
-def create_dose(request: HttpRequest, payload: DoseIn) -> JsonResponse:
+def create_dose(request: ApiCall, payload: DoseIn) -> HttpResponse:
     """Record a dose. When a safety rule fires and is not acknowledged: 409 with the warnings, nothing recorded."""
     user = request.auth
     protocol = None
@@ -84,8 +85,8 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         stamp, seq = raw.rsplit("_", 1)
-        at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        at = at.astimezone(UTC) if at.tzinfo is not None else None
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        at = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
     except (ValueError, OverflowError):
         at, seq = None, ""
     # What next_cursor holds: an aware time and a seq of ASCII digits that fits the database's 64-bit integer.
@@ -95,7 +96,7 @@ def _cursor(raw: str | None) -> tuple[datetime, int] | None:
 
 
 @router.get("", response={200: dict, 422: dict})
-def list_doses(request: HttpRequest, filters: Query[DoseFilters]) -> JsonResponse:
+def list_doses(request: ApiCall, filters: Query[DoseFilters]) -> HttpResponse:
     """Doses, newest first; the effective view unless include=corrections. Keyset-paginated by `cursor`."""
     user = request.auth
     effective = filters.include != "corrections"
@@ -112,7 +113,7 @@ entries_router = Router(tags=["ledger"])
 
 
 @entries_router.post("/{entry_id}/corrections", response={201: dict, 404: dict, 409: dict, 422: dict})
-def create_correction(request: HttpRequest, entry_id: UUID, payload: CorrectionIn) -> JsonResponse:
+def create_correction(request: ApiCall, entry_id: UUID, payload: CorrectionIn) -> HttpResponse:
     """Void a dose ("entered in error") or correct it with new values; the original is kept."""
     user = request.auth
     target = get_object_or_404(Entry.objects.for_user(user), uid=entry_id)

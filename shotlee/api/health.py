@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.http import HttpRequest, JsonResponse
+from django.contrib.auth.models import User
+from django.http import HttpResponse, JsonResponse
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
+from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.ledger.models import Entry
 from shotlee.ledger.records import entry_body
@@ -81,19 +82,19 @@ class MetricTypeIn(Schema):
     max: Number | None = None
 
 
-def side_effect_body(user: AbstractBaseUser, entry: Entry) -> dict[str, Any]:
+def side_effect_body(user: User, entry: Entry) -> dict[str, Any]:
     return {**entry_body(entry), "days_since_last_dose": days_since_last_dose(user, entry)}
 
 
 @side_effects_router.post("", response={201: dict, 404: dict, 422: dict})
-def create_side_effect(request: HttpRequest, payload: SideEffectIn) -> JsonResponse:
+def create_side_effect(request: ApiCall, payload: SideEffectIn) -> HttpResponse:
     """Log a side effect: severity 0 (none) to 10 (worst imaginable); `ended_at` may come later as a correction."""
     effect = symptom_forms.build_side_effect(request.auth, payload.model_dump())
     return respond(symptoms.record_side_effect(request.auth, effect, **idempotency(request)))
 
 
 @side_effects_router.get("", response={200: dict, 404: dict, 422: dict})
-def list_side_effects(request: HttpRequest, filters: Query[SideEffectFilters]) -> JsonResponse:
+def list_side_effects(request: ApiCall, filters: Query[SideEffectFilters]) -> HttpResponse:
     protocol = None
     if filters.protocol:
         protocol = Protocol.objects.for_user(request.auth).get(uid=filters.protocol)
@@ -104,14 +105,14 @@ def list_side_effects(request: HttpRequest, filters: Query[SideEffectFilters]) -
 
 
 @metrics_router.post("", response={201: dict, 404: dict, 422: dict})
-def create_metric(request: HttpRequest, payload: MetricIn) -> JsonResponse:
+def create_metric(request: ApiCall, payload: MetricIn) -> HttpResponse:
     """Record a reading in any unit of its type; stored canonically. Unusual values come back with `warnings`."""
     reading = metric_forms.build_reading(request.auth, payload.model_dump())
     return respond(metrics.record_metric(request.auth, reading, **idempotency(request)))
 
 
 @metrics_router.get("", response={200: dict, 422: dict})
-def list_metrics(request: HttpRequest, filters: Query[MetricFilters]) -> JsonResponse:
+def list_metrics(request: ApiCall, filters: Query[MetricFilters]) -> HttpResponse:
     rows = metrics.readings(request.auth, key=filters.type, since=filters.since, until=filters.until)
     return JsonResponse({"items": [entry_body(e) for e in rows[: filters.limit]]})
 
@@ -141,18 +142,18 @@ def type_body(spec: lib.MetricSpec | MetricType) -> dict[str, Any]:
 
 
 @types_router.get("", response=dict)
-def list_metric_types(request: HttpRequest) -> JsonResponse:
+def list_metric_types(request: ApiCall) -> HttpResponse:
     built_in = [type_body(spec) for spec in lib.BUILT_IN.values()]
     custom = [type_body(t) for t in MetricType.objects.for_user(request.auth)]
     return JsonResponse({"items": built_in + custom})
 
 
 @types_router.post("", response={201: dict, 422: dict})
-def create_metric_type(request: HttpRequest, payload: MetricTypeIn) -> JsonResponse:
+def create_metric_type(request: ApiCall, payload: MetricTypeIn) -> HttpResponse:
     created = metrics.create_metric_type(request.auth, payload.name, payload.unit, payload.min, payload.max)
     return JsonResponse(type_body(created), status=201)
 
 
 @types_router.get("/{type_id}", response={200: dict, 404: dict})
-def get_metric_type(request: HttpRequest, type_id: UUID) -> JsonResponse:
+def get_metric_type(request: ApiCall, type_id: UUID) -> HttpResponse:
     return JsonResponse(type_body(MetricType.objects.for_user(request.auth).get(uid=type_id)))

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema
 
+from shotlee.accounts.http import ApiCall
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.ledger.records import entry_body, superseding
 from shotlee.ledger.verify import verify_user
@@ -16,7 +17,7 @@ class LedgerFilters(Schema):
 
 
 @router.get("", response=dict)
-def ledger(request: HttpRequest, filters: Query[LedgerFilters]) -> JsonResponse:
+def ledger(request: ApiCall, filters: Query[LedgerFilters]) -> JsonResponse:
     """Every record in chain order with seq, prev_hash and hash, and the latest signed checkpoint."""
     user = request.auth
     page = list(Entry.objects.for_user(user).filter(seq__gt=filters.after).order_by("seq")[: filters.limit])
@@ -35,6 +36,6 @@ def ledger(request: HttpRequest, filters: Query[LedgerFilters]) -> JsonResponse:
 
 
 @router.get("/verify", response=dict)
-def verify(request: HttpRequest) -> JsonResponse:
+def verify(request: ApiCall) -> JsonResponse:
     verdict = verify_user(request.auth.pk)
     return JsonResponse(verdict.as_dict())

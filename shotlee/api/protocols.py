@@ -6,12 +6,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
+from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Number, idempotency, respond
 from shotlee.guides.models import Guide
 from shotlee.lib import hashchain
@@ -72,16 +73,16 @@ class ProtocolPatch(Schema):
     active: bool | None = None
 
 
-def _today(request: HttpRequest) -> date:
+def _today(request: ApiCall) -> date:
     return timezone.now().astimezone(request.profile.tz).date()
 
 
-def _clean(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+def _clean(request: ApiCall, data: dict[str, Any]) -> dict[str, Any]:
     return clean_settings(data, today=_today(request))
 
 
 @router.post("", response={201: dict, 409: dict, 422: dict})
-def create(request: HttpRequest, payload: ProtocolIn) -> JsonResponse:
+def create(request: ApiCall, payload: ProtocolIn) -> HttpResponse:
     data = payload.model_dump(exclude_unset=True)
     if payload.guide is not None:
         guide = Guide.objects.filter(slug=payload.guide).first()
@@ -97,7 +98,7 @@ def create(request: HttpRequest, payload: ProtocolIn) -> JsonResponse:
     return respond(create_protocol(request.auth, settings, **idempotency(request)))
 
 
-def with_status(request: HttpRequest, protocol: Protocol) -> dict[str, Any]:
+def with_status(request: ApiCall, protocol: Protocol) -> dict[str, Any]:
     status = protocol_status(request.auth, protocol, request.profile.tz)
     return {
         **protocol_body(protocol, status.next_due),
@@ -108,18 +109,18 @@ def with_status(request: HttpRequest, protocol: Protocol) -> dict[str, Any]:
 
 
 @router.get("", response=dict)
-def list_protocols(request: HttpRequest) -> JsonResponse:
+def list_protocols(request: ApiCall) -> HttpResponse:
     return JsonResponse({"items": [with_status(request, p) for p in Protocol.objects.for_user(request.auth)]})
 
 
 @router.get("/{protocol_id}", response={200: dict, 404: dict})
-def get_protocol(request: HttpRequest, protocol_id: UUID) -> JsonResponse:
+def get_protocol(request: ApiCall, protocol_id: UUID) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
     return JsonResponse(with_status(request, protocol))
 
 
 @router.patch("/{protocol_id}", response={200: dict, 404: dict, 422: dict})
-def change(request: HttpRequest, protocol_id: UUID, payload: ProtocolPatch) -> JsonResponse:
+def change(request: ApiCall, protocol_id: UUID, payload: ProtocolPatch) -> HttpResponse:
     """Record a new version of the protocol (the old one stays in the ledger); `active: false` stops it."""
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
     changes = payload.model_dump(exclude_unset=True)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from shotlee.accounts.http import SignedIn
 from shotlee.ledger.models import LedgerHead
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.status import protocol_status
 
 
 @login_not_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedIn) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home_public.html", {"open_signup": settings.OPEN_SIGNUP})
     tz = request.profile.tz

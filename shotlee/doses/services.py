@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, Sum
 
 from shotlee.doses.forms import DoseInput, build_dose, defaults_of
@@ -120,7 +120,7 @@ def _first(rows: list[tuple[Any, ...]], exclude_seq: int | None) -> rules.Dose |
 
 
 def _neighbours(
-    user: AbstractBaseUser,
+    user: User,
     dose: DoseInput,
     limits: rules.Limits | None,
     exclude_seq: int | None,
@@ -169,7 +169,7 @@ def _neighbours(
 
 
 def evaluate(
-    user: AbstractBaseUser, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None
+    user: User, dose: DoseInput, *, tz: tzinfo = UTC, exclude_seq: int | None = None
 ) -> tuple[list[rules.Warning], int | None]:
     """Run every rule for `dose` against the effective history; returns warnings and the protocol version seq."""
     limits = plan = version_seq = None
@@ -231,14 +231,14 @@ def _append_dose(
     )
 
 
-def _checked(user: AbstractBaseUser, dose: DoseInput, tz: tzinfo, exclude_seq: int | None = None) -> Any:
+def _checked(user: User, dose: DoseInput, tz: tzinfo, exclude_seq: int | None = None) -> Any:
     warnings, version_seq = evaluate(user, dose, tz=tz, exclude_seq=exclude_seq)
     if {w.code for w in warnings} - dose.acknowledge:
         raise DoseConflict(warnings)
     return warnings, version_seq
 
 
-def record_dose(user: AbstractBaseUser, dose: DoseInput, *, tz: tzinfo = UTC, **write_options: Any) -> ledger.Outcome:
+def record_dose(user: User, dose: DoseInput, *, tz: tzinfo = UTC, **write_options: Any) -> ledger.Outcome:
     """Check the rules and append the dose, in one transaction on the locked chain."""
 
     def action(head: LedgerHead) -> ledger.Outcome:
@@ -252,7 +252,7 @@ def record_dose(user: AbstractBaseUser, dose: DoseInput, *, tz: tzinfo = UTC, **
 
 
 def correct_dose(
-    user: AbstractBaseUser,
+    user: User,
     target_uid: uuid.UUID,
     replacement: DoseInput,
     reason: str,
@@ -270,7 +270,7 @@ def correct_dose(
 
 
 def correct_with(
-    user: AbstractBaseUser,
+    user: User,
     target_uid: uuid.UUID,
     changes: dict[str, Any],
     reason: str,

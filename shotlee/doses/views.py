@@ -1,28 +1,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, tzinfo
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from shotlee.accounts.http import SignedIn
 from shotlee.doses.forms import UNITS, DoseFields, DoseForm, build_dose
 from shotlee.doses.services import record_dose
+from shotlee.ledger.services import Outcome
 from shotlee.lib import schedule
 from shotlee.lib.localtime import to_local_input
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.status import protocol_status, suggested_site
-from shotlee.web.forms import status, submit
+from shotlee.web.forms import PageForm, status, submit
 
 
 @require_http_methods(["GET", "POST"])
-def log_dose(request: HttpRequest) -> HttpResponse:
+def log_dose(request: SignedIn) -> HttpResponse:
     """Log a dose in a few taps; warnings come back on the same page with a "Record anyway" button."""
     tz = request.profile.tz
     protocols = list(Protocol.objects.for_user(request.user).active())
@@ -84,7 +88,7 @@ def _planned_rows(protocol: Protocol, tz: Any) -> list[dict[str, str]]:
     for i, at in enumerate(times):
         dose = current.dose
         if plan is not None and plan.ladder:
-            dose = plan.ladder[schedule.ladder_step(plan, times[0], at)].dose
+            dose = plan.ladder[schedule.ladder_step(plan, times[0], at) or 0].dose
         rows.append(
             {
                 "id": str(uuid.uuid4()),
@@ -104,7 +108,7 @@ class BackfillRow(DoseFields):
 
 
 @require_http_methods(["GET", "POST"])
-def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
+def backfill(request: SignedIn, uid: UUID) -> HttpResponse:
     """Add past doses in one form (opt-in): each ticked row is an ordinary ledger record with its real time."""
     protocol = get_object_or_404(Protocol.objects.for_user(request.user).active(), uid=uid)
     tz = request.profile.tz
@@ -128,9 +132,7 @@ def backfill(request: HttpRequest, uid: UUID) -> HttpResponse:
             pending.append({**shown, "error": _row_error(form)})
             continue
         values = {**form.values(), "client_entry_id": client_id}
-        outcome, warnings = submit(
-            form, lambda v=values: record_dose(request.user, build_dose(v, protocol=protocol, defaults={}), tz=tz)
-        )
+        outcome, warnings = submit(form, partial(_record, request.user, values, protocol, tz))
         if outcome is not None:
             recorded += 1
         else:
@@ -148,5 +150,9 @@ def _row_data(post: Any, row_id: str) -> dict[str, Any]:
     return data
 
 
-def _row_error(form: forms.Form) -> str:
+def _record(user: User, values: dict[str, Any], protocol: Protocol, tz: tzinfo) -> Outcome:
+    return record_dose(user, build_dose(values, protocol=protocol, defaults={}), tz=tz)
+
+
+def _row_error(form: PageForm) -> str:
     return "; ".join(f"{label}: {message}" if label else message for label, message in form.messages.labelled)

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models
 
 
-class GuideQuerySet(models.QuerySet):
+class GuideQuerySet(models.QuerySet["Guide"]):
     def search(self, text: str) -> GuideQuerySet:
         if not text:
             return self

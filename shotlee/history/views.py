@@ -6,11 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from shotlee.accounts.http import SignedIn
 from shotlee.ledger import kinds, reads, records
 from shotlee.ledger.models import Entry
 from shotlee.ledger.verify import verify_user, verify_window
@@ -48,7 +49,7 @@ def _item(
     }
 
 
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: SignedIn) -> HttpResponse:
     """The whole record, newest first, keyset-paginated on seq so page one costs the same at any size."""
     profile = request.profile
     before = request.GET.get("before", "")
@@ -74,7 +75,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def verify_chain(request: HttpRequest) -> HttpResponse:
+def verify_chain(request: SignedIn) -> HttpResponse:
     verdict = verify_user(request.user.pk)
     return render(request, "history/verify_result.html", {"verdict": verdict})
 
@@ -89,7 +90,7 @@ class CorrectionChoice(PageForm):
 
 
 @require_http_methods(["GET", "POST"])
-def correct(request: HttpRequest, uid: UUID) -> HttpResponse:
+def correct(request: SignedIn, uid: UUID) -> HttpResponse:
     """Void any correctable record ("entered in error"), or correct it with the form its kind provides."""
     target = get_object_or_404(Entry.objects.for_user(request.user), uid=uid)
     kind = kinds.get(target.kind)

@@ -7,7 +7,7 @@ from django.contrib import admin
 from shotlee.ledger.models import Checkpoint, Entry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not subscriptable at run time
     def has_add_permission(self, request: Any) -> bool:
         return False
 

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -24,7 +24,7 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove a ledger row through the ORM."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
 
@@ -34,7 +34,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     def bulk_update(self, objs: Any, fields: Any, batch_size: Any = None) -> int:
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
             raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
         return super().bulk_create(objs, *args, **kwargs)
@@ -76,7 +76,7 @@ class LedgerHead(models.Model):
 
 
 class EntryQuerySet(AppendOnlyQuerySet):
-    def for_user(self, user: AbstractBaseUser | int) -> EntryQuerySet:
+    def for_user(self, user: User | int) -> EntryQuerySet:
         return self.filter(user=user)
 
     def of_kind(self, kind: str) -> EntryQuerySet:
@@ -133,7 +133,7 @@ class Entry(AppendOnlyModel):
     @property
     def data(self) -> dict[str, Any]:
         if not hasattr(self, "_data"):
-            self._data = json.loads(self.payload)
+            self._data: dict[str, Any] = json.loads(self.payload)
         return self._data
 
     def record(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.ledger import kinds
@@ -23,9 +23,7 @@ class CorrectionRefused(Exception):
     """The target cannot be corrected (already corrected or voided, or not a correctable record): 409."""
 
 
-def record(
-    user: AbstractBaseUser, uid: uuid.UUID | None, build: Callable[[LedgerHead], Entry], **write_options: Any
-) -> Outcome:
+def record(user: User, uid: uuid.UUID | None, build: Callable[[LedgerHead], Entry], **write_options: Any) -> Outcome:
     """Append the record `build(head)` makes, unless this client entry id was recorded already (a retry)."""
 
     def action(head: LedgerHead) -> Outcome:
@@ -37,7 +35,7 @@ def record(
     return write(user, action, **write_options)
 
 
-def already_recorded(user: AbstractBaseUser, uid: uuid.UUID | None) -> Outcome | None:
+def already_recorded(user: User, uid: uuid.UUID | None) -> Outcome | None:
     """The same client entry id again: the device retried, so answer with what was recorded."""
     if uid is None:
         return None
@@ -45,9 +43,9 @@ def already_recorded(user: AbstractBaseUser, uid: uuid.UUID | None) -> Outcome |
     return None if existing is None else Outcome(201, entry_body(existing), replayed=True)
 
 
-def correctable(user: AbstractBaseUser, target_uid: uuid.UUID, kind: str | None = None) -> Entry:
+def correctable(user: User, target_uid: uuid.UUID, kind: str | None = None) -> Entry:
     """The user's entry a void or correction may target; Entry.DoesNotExist (a 404) for anyone else's."""
-    target = Entry.objects.for_user(user).filter(uid=target_uid).first()
+    target: Entry | None = Entry.objects.for_user(user).filter(uid=target_uid).first()
     if target is None:
         raise Entry.DoesNotExist
     if target.kind not in kinds.correctable():
@@ -74,7 +72,7 @@ def void(head: LedgerHead, target: Entry, reason: str) -> Entry:
     )
 
 
-def void_entry(user: AbstractBaseUser, target_uid: uuid.UUID, reason: str, **write_options: Any) -> Outcome:
+def void_entry(user: User, target_uid: uuid.UUID, reason: str, **write_options: Any) -> Outcome:
     """Void a record of any correctable kind, in its own write."""
     return write(
         user, lambda head: Outcome(201, entry_body(void(head, correctable(user, target_uid), reason))), **write_options
@@ -82,7 +80,7 @@ def void_entry(user: AbstractBaseUser, target_uid: uuid.UUID, reason: str, **wri
 
 
 def supersede(
-    user: AbstractBaseUser,
+    user: User,
     target_uid: uuid.UUID,
     kind: str,
     replace: Callable[[LedgerHead, Entry], Entry],
@@ -118,7 +116,7 @@ def entry_body(entry: Entry, *, superseded_by: Entry | None = None) -> dict[str,
     return body
 
 
-def superseding(user: AbstractBaseUser, entries: Iterable[Entry]) -> dict[int, Entry]:
+def superseding(user: User, entries: Iterable[Entry]) -> dict[int, Entry]:
     """For a page of entries: seq -> the void or correction that replaced it (one query)."""
     seqs = [e.seq for e in entries]
     if not seqs:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
@@ -45,7 +45,7 @@ class Outcome:
     replayed: bool = False
 
 
-def create_head(user: AbstractBaseUser) -> LedgerHead:
+def create_head(user: User) -> LedgerHead:
     return LedgerHead.objects.create(user=user, seq=0, head_hash=hashchain.genesis(user.pk))
 
 
@@ -105,7 +105,7 @@ def _retryable(exc: OperationalError) -> bool:
 
 
 def write(
-    user: AbstractBaseUser,
+    user: User,
     action: Callable[[LedgerHead], Outcome],
     *,
     idempotency_key: str | None = None,

@@ -107,32 +107,44 @@ class Compiled:
         self.build = build
         self.params = params
 
-    def _compile(self) -> tuple[str, list[Any], Any, dict[int, Any]]:
+    def _compile(self) -> tuple[str, list[tuple[str | None, Any]], Any, dict[int, Any]]:
         stand_ins = {name: _stand_in(kind, i) for i, (name, kind) in enumerate(self.params.items())}
         compiler = self.build(**stand_ins).query.get_compiler(connection=connection)
         statement, compiled = compiler.as_sql()
-        by_prepared = {repr(_prepare(value)): name for name, value in stand_ins.items()}
-        # Each compiled parameter is either a stand-in (the caller's value goes there) or a constant of the query.
-        slots = [by_prepared.get(repr(value), value) for value in compiled]
-        found = {s for s in slots if isinstance(s, str) and s in self.params}
-        if found != set(self.params):
-            raise ValueError(f"parameters {sorted(set(self.params) - found)} do not appear in the compiled query")
-        marks = [(slot if isinstance(slot, str) and slot in self.params else None) for slot in slots]
+        by_prepared = {_key(_prepare(value)): name for name, value in stand_ins.items()}
+        # Each compiled parameter is a stand-in (the caller's value goes there, in the same wrapper the ORM used:
+        # psycopg's Int8 for a bigint on PostgreSQL) or a constant of the query.
+        slots: list[tuple[str | None, Any]] = []
+        for value in compiled:
+            name = by_prepared.get(_key(value))
+            wrapper = type(value) if isinstance(value, int) and type(value) not in (int, bool) else None
+            slots.append((name, wrapper) if name else (None, value))
+        missing = set(self.params) - {name for name, _ in slots if name}
+        if missing:
+            raise ValueError(f"parameters {sorted(missing)} do not appear in the compiled query")
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        return statement, [(m, None if m else v) for m, v in zip(marks, slots, strict=True)], compiler, converters
+        return statement, slots, compiler, converters
 
     def __call__(self, **values: Any) -> list[tuple[Any, ...]]:
         cache = connection.__dict__.setdefault("_shotlee_compiled", {})  # per connection: compilers hold it
         if self not in cache:
             cache[self] = self._compile()
         statement, slots, compiler, converters = cache[self]
-        params = [_prepare(values[name]) if name else constant for name, constant in slots]
+        params = [
+            (_prepare(values[name]) if wrapper is None else wrapper(values[name])) if name else wrapper
+            for name, wrapper in slots
+        ]
         with cursor() as cur:
             cur.execute(statement, params)
             rows = cur.fetchall()
         if converters:
             return [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return [tuple(row) for row in rows]
+
+
+def _key(value: Any) -> str:
+    """A parameter's identity for matching stand-ins (an Int8 is its int)."""
+    return repr(int(value)) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
 
 
 # ---- the chain head and the three writes
@@ -145,7 +157,7 @@ HEAD = Compiled(
 
 def _insert(model: type[Model]) -> tuple[str, list[Any]]:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.column or f.name) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", fields  # noqa: S608 - model metadata
 

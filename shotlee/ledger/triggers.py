@@ -49,6 +49,7 @@ def _pg_statements(table: str) -> list[str]:
 
 def expected_triggers(vendor: str) -> list[tuple[str, str]]:
     """(table, trigger name) pairs that must exist."""
+    suffixes: tuple[str, ...]
     if vendor == "sqlite":
         suffixes = ("no_update", "no_delete", "no_replace")
     elif vendor == "postgresql":

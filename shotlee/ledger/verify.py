@@ -9,6 +9,7 @@ database, so a tail cut off or a chain recomputed without the key shows up.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +45,7 @@ def _time(value: Any) -> datetime:
     return parsed
 
 
-def _record(user_id: int, row: tuple) -> dict[str, Any]:
+def _record(user_id: int, row: tuple[Any, ...]) -> dict[str, Any]:
     seq, uid, kind, occurred_at, recorded_at, subject, compound, amount_micro, unit, target_seq, payload, prev_hash = (
         row[:12]
     )
@@ -66,7 +67,7 @@ def _record(user_id: int, row: tuple) -> dict[str, Any]:
     }
 
 
-def _rows(cursor: Any, sql: str, user_id: int):
+def _rows(cursor: Any, sql: str, user_id: int) -> Iterator[tuple[Any, ...]]:
     """Stream rows in seq order, in chunks, without loading a whole chain."""
     last = -(2**62)
     while True:

@@ -13,6 +13,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UNITS = ("hours", "days", "weeks", "months")
@@ -46,7 +47,7 @@ class Schedule:
                 raise ValueError("every ladder step but the last needs a number of weeks")
 
     @classmethod
-    def from_dict(cls, data: dict) -> Schedule:
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
         ladder = tuple(Step(Decimal(str(s["dose"])), s.get("weeks")) for s in data.get("ladder") or ())
         if data.get("weekdays"):
             return cls(weekdays=tuple(sorted(WEEKDAYS.index(d) for d in data["weekdays"])), ladder=ladder)
@@ -108,7 +109,7 @@ def next_due(schedule: Schedule, last_dose_at: datetime | None, starts_at: datet
 
 def upcoming(schedule: Schedule, first_due: datetime, until: datetime, tz: tzinfo, limit: int = 100) -> list[datetime]:
     """Planned times from `first_due` up to `until` (for a calendar feed); a plan, never a record."""
-    times = []
+    times: list[datetime] = []
     moment = first_due
     while moment <= until and len(times) < limit:
         times.append(moment)

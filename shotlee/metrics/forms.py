@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.ledger.models import Entry
@@ -40,7 +40,7 @@ class Reading:
     uid: uuid.UUID | None = None
 
 
-def metric_type(user: AbstractBaseUser, key: str) -> lib.MetricSpec | MetricType:
+def metric_type(user: User, key: str) -> lib.MetricSpec | MetricType:
     if key in lib.BUILT_IN:
         return lib.BUILT_IN[key]
     if key.startswith("custom:"):
@@ -55,7 +55,7 @@ def metric_type(user: AbstractBaseUser, key: str) -> lib.MetricSpec | MetricType
     raise InvalidInput({"type": f"unknown metric type {key!r}; use one of {', '.join(lib.BUILT_IN)} or a custom type"})
 
 
-def build_reading(user: AbstractBaseUser, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> Reading:
+def build_reading(user: User, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> Reading:
     """Validate a reading and convert it to the canonical unit; InvalidInput names each bad field."""
     merged = {**(defaults or {}), **{k: v for k, v in values.items() if v is not None}}
     errors: dict[str, str] = {}
@@ -119,6 +119,7 @@ def build_reading(user: AbstractBaseUser, values: dict[str, Any], defaults: dict
         protocol = Protocol.objects.for_user(user).filter(uid=merged["protocol"]).first()
         if protocol is None:
             raise Protocol.DoesNotExist
+    assert value is not None
     entered = {"value": str(merged.get("value")).strip(), "unit": unit}
     if merged.get("value2") is not None:
         entered["value2"] = str(merged.get("value2")).strip()

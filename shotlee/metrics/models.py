@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 
-class MetricTypeQuerySet(models.QuerySet):
+class MetricTypeQuerySet(models.QuerySet["MetricType"]):
     def for_user(self, user: Any) -> MetricTypeQuerySet:
         return self.filter(user=user)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from shotlee.ledger import records
@@ -26,7 +26,7 @@ METRIC = "metric"
 MICRO = Decimal(1_000_000)
 
 
-def since_last_dose(user: AbstractBaseUser, at: datetime) -> list[dict[str, Any]]:
+def since_last_dose(user: User, at: datetime) -> list[dict[str, Any]]:
     """Trough/peak context for a lab: hours from each active protocol's last dose before the draw."""
     context = []
     for protocol in Protocol.objects.for_user(user).active():
@@ -50,9 +50,7 @@ def since_last_dose(user: AbstractBaseUser, at: datetime) -> list[dict[str, Any]
     return context
 
 
-def _append(
-    head: LedgerHead, user: AbstractBaseUser, reading: Reading, target: Entry | None = None, reason: str = ""
-) -> Entry:
+def _append(head: LedgerHead, user: User, reading: Reading, target: Entry | None = None, reason: str = "") -> Entry:
     data: dict[str, Any] = {
         "type": reading.key,
         "name": reading.name,
@@ -81,13 +79,13 @@ def _append(
     )
 
 
-def record_metric(user: AbstractBaseUser, reading: Reading, **write_options: Any) -> ledger.Outcome:
+def record_metric(user: User, reading: Reading, **write_options: Any) -> ledger.Outcome:
     """Record a reading; an unusual value is kept with its warning (201), an impossible one never gets here."""
     return records.record(user, reading.uid, lambda head: _append(head, user, reading), **write_options)
 
 
 def correct_metric(
-    user: AbstractBaseUser,
+    user: User,
     target_uid: uuid.UUID,
     values: dict[str, Any],
     reason: str,
@@ -107,7 +105,7 @@ def correct_metric(
 
 
 def readings(
-    user: AbstractBaseUser, *, key: str = "", since: datetime | None = None, until: datetime | None = None
+    user: User, *, key: str = "", since: datetime | None = None, until: datetime | None = None
 ) -> EntryQuerySet:
     rows = Entry.objects.for_user(user).of_kind(METRIC).effective()
     if key:
@@ -119,15 +117,13 @@ def readings(
     return rows.order_by("-occurred_at", "-seq")
 
 
-def create_metric_type(
-    user: AbstractBaseUser, name: Any, unit: Any, min_value: Any = None, max_value: Any = None
-) -> MetricType:
+def create_metric_type(user: User, name: Any, unit: Any, min_value: Any = None, max_value: Any = None) -> MetricType:
     errors: dict[str, str] = {}
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
         errors["name"] = "must be 1 to 60 characters"
     if not isinstance(unit, str) or not unit.strip() or len(unit.strip()) > 20:
         errors["unit"] = "must be 1 to 20 characters"
-    bounds = []
+    bounds: list[Decimal | None] = []
     for field_name, raw in (("min", min_value), ("max", max_value)):
         if raw in (None, ""):
             bounds.append(None)

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from shotlee.accounts.http import SignedIn
 from shotlee.lib import metrics as lib
 from shotlee.lib.localtime import to_local_input
 from shotlee.metrics.forms import MetricTypeForm, ReadingForm, build_reading
@@ -19,7 +20,7 @@ from shotlee.protocols.models import Protocol
 from shotlee.web.forms import status, submit
 
 
-def _types(user: AbstractBaseUser) -> list[dict[str, Any]]:
+def _types(user: User) -> list[dict[str, Any]]:
     built_in = [
         {"key": s.key, "name": s.name, "units": s.all_units(), "lab": s.lab, "pair": s.pair}
         for s in lib.BUILT_IN.values()
@@ -31,7 +32,7 @@ def _types(user: AbstractBaseUser) -> list[dict[str, Any]]:
     return built_in + custom
 
 
-def metric_list(request: HttpRequest) -> HttpResponse:
+def metric_list(request: SignedIn) -> HttpResponse:
     profile = request.profile
     types = _types(request.user)
     key = request.GET.get("type", "")
@@ -47,7 +48,7 @@ def metric_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def metric_log(request: HttpRequest) -> HttpResponse:
+def metric_log(request: SignedIn) -> HttpResponse:
     """One form for any metric or lab: the value in the person's preferred unit, stored canonically."""
     profile = request.profile
     tz = profile.tz
@@ -80,7 +81,7 @@ def metric_log(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def metric_types(request: HttpRequest) -> HttpResponse:
+def metric_types(request: SignedIn) -> HttpResponse:
     form = MetricTypeForm(request.POST if request.method == "POST" else None, tz=request.profile.tz)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

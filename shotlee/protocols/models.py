@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from shotlee.lib import rules
@@ -35,8 +35,8 @@ class Route(models.TextChoices):
     TOPICAL = "topical", "Topical"
 
 
-class ProtocolQuerySet(models.QuerySet):
-    def for_user(self, user: AbstractBaseUser | int) -> ProtocolQuerySet:
+class ProtocolQuerySet(models.QuerySet["Protocol"]):
+    def for_user(self, user: User | int) -> ProtocolQuerySet:
         return self.filter(user=user)
 
     def active(self) -> ProtocolQuerySet:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.guides.models import Guide
@@ -231,7 +231,7 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     }
 
 
-def create_protocol(user: AbstractBaseUser, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
+def create_protocol(user: User, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
     def action(head: LedgerHead) -> ledger.Outcome:
         protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
         protocol.drug_class = class_of(settings["compound"])
@@ -252,7 +252,7 @@ def create_protocol(user: AbstractBaseUser, settings: dict[str, Any], **write_op
 
 
 def change_protocol(
-    user: AbstractBaseUser, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
+    user: User, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
 ) -> ledger.Outcome:
     """Record a new version; doses before it keep being checked against the old one."""
 
@@ -290,7 +290,7 @@ VERSIONS = sql.Compiled(
 )
 
 
-def rules_at(user: AbstractBaseUser, protocol: Protocol, when: datetime) -> tuple[rules.Limits, Schedule | None, int]:
+def rules_at(user: User, protocol: Protocol, when: datetime) -> tuple[rules.Limits, Schedule | None, int]:
     """The rule limits and the schedule of the version in force at `when`, and its seq (what a dose is checked
     against). A dose back-dated before the protocol was created is checked against its first version."""
     versions = VERSIONS(user_id=user.pk, subject=protocol.uid)

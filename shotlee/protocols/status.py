@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.ledger.models import Entry, EntryQuerySet
@@ -18,16 +18,16 @@ from shotlee.lib import schedule
 from shotlee.protocols.models import DOSE, Protocol
 
 
-def doses_of(user: AbstractBaseUser, protocol: Protocol) -> EntryQuerySet:
+def doses_of(user: User, protocol: Protocol) -> EntryQuerySet:
     """The protocol's effective doses."""
     return Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid).effective()
 
 
-def last_dose(user: AbstractBaseUser, protocol: Protocol) -> Entry | None:
+def last_dose(user: User, protocol: Protocol) -> Entry | None:
     return doses_of(user, protocol).order_by("-occurred_at", "-seq").first()
 
 
-def first_dose(user: AbstractBaseUser, protocol: Protocol) -> Entry | None:
+def first_dose(user: User, protocol: Protocol) -> Entry | None:
     return doses_of(user, protocol).order_by("occurred_at", "seq").first()
 
 
@@ -47,9 +47,7 @@ class Status:
         return self.next_due is not None and self.next_due < timezone.now()
 
 
-def protocol_status(
-    user: AbstractBaseUser, protocol: Protocol, tz: tzinfo = UTC, now: datetime | None = None
-) -> Status:
+def protocol_status(user: User, protocol: Protocol, tz: tzinfo = UTC, now: datetime | None = None) -> Status:
     """The next due time follows the last real dose (not the plan); before any dose, the start date."""
     current = protocol.current
     now = now or timezone.now()
@@ -67,14 +65,14 @@ def protocol_status(
     dose = current.dose
     if plan.ladder:
         first = first_dose(user, protocol)
-        step_index = schedule.ladder_step(plan, first.occurred_at if first else None, now)
+        step_index = schedule.ladder_step(plan, first.occurred_at if first else None, now) or 0
         dose = plan.ladder[step_index].dose
     due = schedule.next_due(plan, last_at, starts_at, tz)
     missed = schedule.missed(plan, last_at, starts_at, now, tz)
     return Status(last, due, missed, step_index, len(plan.ladder), dose)
 
 
-def suggested_site(user: AbstractBaseUser, protocol: Protocol) -> str:
+def suggested_site(user: User, protocol: Protocol) -> str:
     """The least recently used site or zone of the protocol (one never used comes first, in list order)."""
     sites = protocol.current.sites
     if not sites:

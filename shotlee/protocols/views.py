@@ -5,11 +5,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from shotlee.accounts.http import SignedIn
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
 from shotlee.lib.errors import InvalidInput
@@ -21,11 +22,11 @@ from shotlee.protocols.status import protocol_status
 from shotlee.web.forms import status, submit
 
 
-def _today(request: HttpRequest) -> date:
+def _today(request: SignedIn) -> date:
     return timezone.now().astimezone(request.profile.tz).date()
 
 
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: SignedIn) -> HttpResponse:
     protocols = Protocol.objects.for_user(request.user)
     return render(request, "protocols/protocol_list.html", {"protocols": protocols})
 
@@ -39,7 +40,7 @@ def _typed(form: ProtocolForm) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
-def protocol_new(request: HttpRequest) -> HttpResponse:
+def protocol_new(request: SignedIn) -> HttpResponse:
     """A protocol by hand, or prefilled from a guide's regimen (?guide=slug&regimen=key) and adjustable."""
     today = _today(request)
     values: dict[str, Any] = {"unit": "mg", "route": "subcutaneous", "every_unit": "days", "starts_on": str(today)}
@@ -67,7 +68,7 @@ def protocol_new(request: HttpRequest) -> HttpResponse:
     return render(request, "protocols/protocol_form.html", page, status=status(form, []))
 
 
-def protocol_detail(request: HttpRequest, uid: UUID) -> HttpResponse:
+def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
     versions = [
         {"seq": seq, "at": at, "data": json.loads(payload)}
@@ -93,7 +94,7 @@ def protocol_detail(request: HttpRequest, uid: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def protocol_edit(request: HttpRequest, uid: UUID) -> HttpResponse:
+def protocol_edit(request: SignedIn, uid: UUID) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
     current = json.loads(protocol.settings)
     values = to_form(current)

@@ -34,7 +34,7 @@ def build_feed(user: Any, tz: tzinfo = UTC, now: datetime | None = None) -> byte
         for due in schedule.upcoming(plan, status.next_due, now + HORIZON, tz, limit=PER_PROTOCOL):
             dose = status.dose
             if plan.ladder:
-                step = schedule.ladder_step(plan, first.occurred_at if first else due, due)
+                step = schedule.ladder_step(plan, first.occurred_at if first else due, due) or 0
                 dose = plan.ladder[step].dose
             event = icalendar.Event()
             event.add("uid", f"{protocol.uid}-{due.astimezone(UTC):%Y%m%dT%H%M%SZ}@shotlee")
@@ -53,4 +53,4 @@ def build_feed(user: Any, tz: tzinfo = UTC, now: datetime | None = None) -> byte
             alarm.add("trigger", timedelta(0))
             event.add_component(alarm)
             cal.add_component(event)
-    return cal.to_ical()
+    return bytes(cal.to_ical())

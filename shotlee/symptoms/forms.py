@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.ledger.models import Entry
@@ -44,9 +44,7 @@ def _time(value: Any, field: str, errors: dict[str, str]) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def build_side_effect(
-    user: AbstractBaseUser, values: dict[str, Any], defaults: dict[str, Any] | None = None
-) -> SideEffectInput:
+def build_side_effect(user: User, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> SideEffectInput:
     """Validate a side effect (new or corrected); InvalidInput names each bad field."""
     defaults = defaults or {}
     errors: dict[str, str] = {}
@@ -86,6 +84,7 @@ def build_side_effect(
         errors["note"] = "must be at most 2000 characters"
     if errors:
         raise InvalidInput(errors)
+    assert isinstance(severity, int) and started_at is not None
     return SideEffectInput(
         symptom=symptom.strip(),
         severity=severity,

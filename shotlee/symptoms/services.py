@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from shotlee.ledger import records
 from shotlee.ledger import services as ledger
@@ -55,12 +55,12 @@ def _append(head: LedgerHead, effect: SideEffectInput, target: Entry | None = No
     )
 
 
-def record_side_effect(user: AbstractBaseUser, effect: SideEffectInput, **write_options: Any) -> ledger.Outcome:
+def record_side_effect(user: User, effect: SideEffectInput, **write_options: Any) -> ledger.Outcome:
     return records.record(user, effect.uid, lambda head: _append(head, effect), **write_options)
 
 
 def correct_side_effect(
-    user: AbstractBaseUser,
+    user: User,
     target_uid: uuid.UUID,
     values: dict[str, Any],
     reason: str,
@@ -77,7 +77,7 @@ def correct_side_effect(
 
 
 def side_effects(
-    user: AbstractBaseUser,
+    user: User,
     *,
     protocol: Protocol | None = None,
     symptom: str = "",
@@ -96,7 +96,7 @@ def side_effects(
     return rows.order_by("-occurred_at", "-seq")
 
 
-def days_since_last_dose(user: AbstractBaseUser, effect: Entry) -> int | None:
+def days_since_last_dose(user: User, effect: Entry) -> int | None:
     """Whole days from the last effective dose (of the same protocol when linked) to the symptom's start."""
     doses = Entry.objects.for_user(user).of_kind(DOSE).effective().filter(occurred_at__lte=effect.occurred_at)
     if effect.subject:

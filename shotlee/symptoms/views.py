@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from shotlee.accounts.http import SignedIn
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
 from shotlee.lib.localtime import to_local_input
@@ -40,7 +41,7 @@ def quick_picks(protocol: Protocol | None) -> list[str]:
     return picks[:16]
 
 
-def side_effect_list(request: HttpRequest) -> HttpResponse:
+def side_effect_list(request: SignedIn) -> HttpResponse:
     tz = request.profile.tz
     protocols = list(Protocol.objects.for_user(request.user))
     chosen = next((p for p in protocols if str(p.uid) == request.GET.get("protocol")), None)
@@ -75,7 +76,7 @@ def side_effect_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def side_effect_log(request: HttpRequest) -> HttpResponse:
+def side_effect_log(request: SignedIn) -> HttpResponse:
     """Log a side effect in seconds: a quick pick or free text, a severity with anchors, the time."""
     tz = request.profile.tz
     protocols = list(Protocol.objects.for_user(request.user).active())

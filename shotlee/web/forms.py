@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
@@ -69,8 +70,8 @@ class FieldErrors(dict[str, str]):
         errors.labelled = []
         for name, messages in form.errors.items():
             text = " ".join(str(m) for m in messages)
-            errors["__all__" if name == forms.forms.NON_FIELD_ERRORS else name] = text
-            label = "" if name == forms.forms.NON_FIELD_ERRORS else str(form.fields[name].label or name)
+            errors["__all__" if name == NON_FIELD_ERRORS else name] = text
+            label = "" if name == NON_FIELD_ERRORS else str(form.fields[name].label or name)
             errors.labelled.append((label, text))
         return errors
 
