@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ def security_headers(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
     return middleware
 
 
-def profile_of(user: Any) -> Profile:
+def profile_of(user: User) -> Profile:
     """The user's profile: loaded with the user by the auth backend and the token lookup, else read (or made)."""
     cached = user._state.fields_cache.get("profile")
     return cached if cached is not None else Profile.objects.get_or_create(user=user)[0]

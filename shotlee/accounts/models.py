@@ -3,9 +3,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zoneinfo
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -39,7 +39,7 @@ class Profile(models.Model):
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def for_user(self, user: Any) -> ApiTokenQuerySet:
+    def for_user(self, user: User | int) -> ApiTokenQuerySet:
         return self.filter(user=user)
 
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
 class MetricTypeQuerySet(models.QuerySet["MetricType"]):
-    def for_user(self, user: Any) -> MetricTypeQuerySet:
+    def for_user(self, user: User | int) -> MetricTypeQuerySet:
         return self.filter(user=user)
 
 

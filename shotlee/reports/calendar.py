@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
 
 import icalendar
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shotlee.lib import schedule
@@ -17,7 +17,7 @@ HORIZON = timedelta(days=90)
 PER_PROTOCOL = 60
 
 
-def build_feed(user: Any, tz: tzinfo = UTC, now: datetime | None = None) -> bytes:
+def build_feed(user: User, tz: tzinfo = UTC, now: datetime | None = None) -> bytes:
     now = now or timezone.now()
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Shotlee//Dose reminders//EN")
