@@ -64,7 +64,7 @@ def open_the_guide_from_the_index(page: Any, base: str) -> None:
     expect(page).to_have_url(base + "/guides/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Protocol guides")
     cards = page.get_by_role("list", name="Guides").locator("li.card")
-    expect(cards).to_have_count(10)
+    expect(cards).to_have_count(Guide.objects.count())
     page.get_by_role("searchbox", name="Search").fill("dutasteride")
     page.get_by_role("button", name="Show guides").click()
     expect(page).to_have_url(re.compile(r"/guides/\?q=dutasteride"))
@@ -247,7 +247,7 @@ def test_the_guide_index_fits_a_phone_and_its_empty_state_offers_a_way_back(open
     expect(main(page).get_by_text("No guide matches “unobtainium”")).to_be_visible()
     assert_no_sideways_scroll(page, "empty guide index on a phone")
     main(page).get_by_role("link", name="see them all").click()
-    expect(page.get_by_role("list", name="Guides").locator("li.card")).to_have_count(10)
+    expect(page.get_by_role("list", name="Guides").locator("li.card")).to_have_count(Guide.objects.count())
     assert_no_sideways_scroll(page, "guide index on a phone")
     screenshot(page, "guide-index-phone")
     assert problems.messages == []

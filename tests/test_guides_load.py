@@ -27,6 +27,7 @@ SLUGS = {
     "minoxidil-oral-low-dose": "minoxidil",
     "minoxidil-topical": "minoxidil",
     "semaglutide": "incretin agonist",
+    "semaglutide-oral": "incretin agonist",
     "tirzepatide": "incretin agonist",
     "testosterone-cypionate": "androgen",
     "testosterone-enanthate": "androgen",
@@ -57,7 +58,7 @@ def rewrite(path: Path, change) -> None:
 # --- every file validates -------------------------------------------------------------------------------
 
 
-def test_the_library_holds_exactly_the_ten_guides_of_the_issue():
+def test_the_library_holds_exactly_the_guides_of_issues_3_and_13():
     assert {path.stem for path in FILES} == set(SLUGS)
 
 
@@ -82,12 +83,12 @@ def snapshot() -> dict[str, tuple]:
     return {g.slug: (g.pk, g.content_hash, g.updated_at, g.content) for g in Guide.objects.all()}
 
 
-def test_loading_creates_the_ten_guides_with_one_version_each(db):
+def test_loading_creates_every_guide_with_one_version_each(db):
     report = load_guides()
     assert sorted(report.created) == sorted(SLUGS)
     assert report.updated == [] and report.unchanged == []
-    assert Guide.objects.count() == 10
-    assert GuideVersion.objects.count() == 10
+    assert Guide.objects.count() == len(SLUGS)
+    assert GuideVersion.objects.count() == len(SLUGS)
     for g in Guide.objects.all():
         assert len(g.content_hash) == 64
         assert GuideVersion.objects.get(slug=g.slug).content_hash == g.content_hash
@@ -109,9 +110,10 @@ def test_the_management_command_twice_reports_all_unchanged_the_second_time(db):
     first, second = StringIO(), StringIO()
     call_command("load_guides", stdout=first)
     call_command("load_guides", stdout=second)
-    assert "10 created, 0 updated, 0 unchanged" in first.getvalue()
-    assert "0 created, 0 updated, 10 unchanged" in second.getvalue()
-    assert GuideVersion.objects.count() == 10
+    n = len(SLUGS)
+    assert f"{n} created, 0 updated, 0 unchanged" in first.getvalue()
+    assert f"0 created, 0 updated, {n} unchanged" in second.getvalue()
+    assert GuideVersion.objects.count() == n
 
 
 def test_a_changed_file_updates_its_guide_adds_a_version_and_changes_the_hash(db, tmp_path):
@@ -129,7 +131,7 @@ def test_a_changed_file_updates_its_guide_adds_a_version_and_changes_the_hash(db
     assert new.pk == old.pk
     assert new.content_hash != old.content_hash
     assert new.summary == "A shorter summary, edited for this test."
-    assert GuideVersion.objects.count() == 11
+    assert GuideVersion.objects.count() == len(SLUGS) + 1
     assert set(GuideVersion.objects.filter(slug="finasteride-oral").values_list("content_hash", flat=True)) == {
         old.content_hash,
         new.content_hash,
@@ -140,7 +142,7 @@ def test_a_changed_file_updates_its_guide_adds_a_version_and_changes_the_hash(db
     back = load_guides()
     assert back.updated == ["finasteride-oral"]
     assert Guide.objects.get(slug="finasteride-oral").content_hash == old.content_hash
-    assert GuideVersion.objects.count() == 11
+    assert GuideVersion.objects.count() == len(SLUGS) + 1
 
 
 def test_the_hash_ignores_formatting_but_not_content(db, tmp_path):
@@ -150,7 +152,7 @@ def test_the_hash_ignores_formatting_but_not_content(db, tmp_path):
     rewrite(content / "semaglutide.yaml", lambda d: None)
     assert (content / "semaglutide.yaml").read_text() != (CONTENT_DIR / "semaglutide.yaml").read_text()
     report = load_guides(content)
-    assert report.updated == [] and len(report.unchanged) == 10
+    assert report.updated == [] and len(report.unchanged) == len(SLUGS)
 
 
 # --- broken files fail loudly, naming the file and the field ------------------------------------------
@@ -225,7 +227,7 @@ def test_a_broken_file_fails_naming_file_and_field_and_loads_nothing(db, tmp_pat
     assert error.field == field
     assert says in error.message
     assert str(error).startswith(f"{BROKEN}: {field}: ")
-    # Validation comes before any write: the nine good files in the same folder were not loaded either.
+    # Validation comes before any write: the good files in the same folder were not loaded either.
     assert Guide.objects.count() == 0
     assert GuideVersion.objects.count() == 0
 
@@ -251,7 +253,7 @@ def test_a_broken_file_leaves_an_already_loaded_library_untouched(db, tmp_path):
     with pytest.raises(GuideFileError):
         load_guides(content)
     assert snapshot() == before
-    assert GuideVersion.objects.count() == 10
+    assert GuideVersion.objects.count() == len(SLUGS)
 
 
 # --- the content's non-negotiables ---------------------------------------------------------------------

@@ -47,7 +47,9 @@ def list_guides(request: HttpRequest, filters: Query[GuideFilters]) -> JsonRespo
 
 @router.get("/{slug}", response={200: dict, 404: dict})
 def get_guide(request: HttpRequest, slug: str) -> JsonResponse:
-    """Public: the whole guide, regimens with dose, unit, schedule, limits and sources."""
+    """Public: the whole guide: its safety block (boxed warning first), and regimens with dose, unit, schedule,
+    limits, titration ladder (optional steps flagged), course session weeks, sites and site mode, missed-dose
+    guidance, pharmacokinetics (or why there are none) and sources."""
     guide = get_object_or_404(Guide, slug=slug)
     data = guide.data
     sources = {s["key"]: s for s in data["sources"]}
@@ -62,7 +64,7 @@ def get_guide(request: HttpRequest, slug: str) -> JsonResponse:
                 "unit": regimen["unit"],
                 "route": regimen["route"],
                 "interval": regimen["schedule"],
-                "ladder": regimen["ladder"],
+                "ladder": [{**step, "optional": bool(step.get("optional"))} for step in regimen["ladder"]],
                 "course": regimen["course"],
                 "limits": {
                     "min_interval_hours": regimen["min_interval_hours"],
@@ -72,7 +74,19 @@ def get_guide(request: HttpRequest, slug: str) -> JsonResponse:
                 },
                 "sources": [sources[k] for k in regimen["sources"]],
                 "notes": regimen["notes"],
+                "sites": regimen["sites"],
+                "sites_mode": regimen.get("sites_mode", "rotate"),
+                "pk": regimen["pk"],
+                "pk_note": regimen.get("pk_note"),
+                "missed_dose": regimen.get("missed_dose"),
             }
         )
-    body = {**summary(guide), **{k: v for k, v in data.items() if k != "regimens"}, "regimens": regimens}
+    # Sites now belong to each regimen; the guide-level list is their union, in order, for older clients.
+    sites = list(dict.fromkeys(site for r in data["regimens"] for site in r["sites"]))
+    body = {
+        **summary(guide),
+        **{k: v for k, v in data.items() if k != "regimens"},
+        "sites": sites,
+        "regimens": regimens,
+    }
     return JsonResponse(body)

@@ -11,14 +11,22 @@ import markdown
 CITATION = re.compile(r"\[S:([a-z0-9-]+)\]")
 
 
-def render(text: str, numbers: dict[str, int]) -> str:
-    escaped = html.escape(text, quote=False)  # guide files are ours, but raw HTML has no place in them
-
+def _cite(numbers: dict[str, int]):
     def cite(match: re.Match[str]) -> str:
         key = match.group(1)
         return f'<sup class="cite"><a href="#src-{key}" aria-label="source {numbers[key]}">[{numbers[key]}]</a></sup>'
 
-    return markdown.markdown(CITATION.sub(cite, escaped), extensions=["sane_lists"])
+    return cite
+
+
+def render(text: str, numbers: dict[str, int]) -> str:
+    escaped = html.escape(text, quote=False)  # guide files are ours, but raw HTML has no place in them
+    return markdown.markdown(CITATION.sub(_cite(numbers), escaped), extensions=["sane_lists"])
+
+
+def render_inline(text: str, numbers: dict[str, int]) -> str:
+    """One line of plain text with its citations as links: no Markdown, no paragraph."""
+    return CITATION.sub(_cite(numbers), html.escape(text, quote=False))
 
 
 def render_guide(data: dict[str, Any]) -> dict[str, Any]:
@@ -26,5 +34,14 @@ def render_guide(data: dict[str, Any]) -> dict[str, Any]:
     fields = ("summary", "device", "deep_dive", "mechanism", "standardization_note", "side_effects_note")
     out: dict[str, Any] = {f: render(data[f], numbers) for f in fields if data.get(f)}
     out["faq"] = [{"q": item["q"], "a": render(item["a"], numbers)} for item in data["faq"]]
+    out["regimens"] = {}
+    for regimen in data["regimens"]:
+        pk = regimen.get("pk") or {}
+        missed = regimen.get("missed_dose") or {}
+        out["regimens"][regimen["key"]] = {
+            "notes": render_inline(regimen["notes"], numbers),
+            "pk_note": render_inline(pk.get("note") or regimen.get("pk_note") or "", numbers),
+            "missed_dose": render_inline(missed.get("text", ""), numbers),
+        }
     out["numbers"] = numbers
     return out
