@@ -9,7 +9,7 @@ Skips without Chromium unless SHOTLEE_REQUIRE_BROWSER is set, like tests/test_br
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -121,21 +121,27 @@ def test_track_the_quarterly_regimen_log_the_first_dose_and_see_next_due(open_pa
     expect(fact(page, "Maximum single dose")).to_have_text("0.2 mg")
     expect(fact(page, "Sites")).to_have_text("frontal hairline, vertex/crown, mid-scalp")
     guide = Guide.objects.get(slug="dutasteride-mesotherapy")
-    expect(fact(page, "From guide")).to_contain_text(f"regimen quarterly-0-1-mg, version {guide.content_hash[:8]}")
+    expect(fact(page, "From guide")).to_contain_text("Dutasteride mesotherapy: ")
+    fact(page, "From guide").get_by_text("Which version").click()
+    expect(fact(page, "From guide")).to_contain_text(f"with content {guide.content_hash[:8]}")
     protocol = Protocol.objects.get(user__username="mira")
     assert protocol.current.guide_version == guide.content_hash
 
-    # Log the first dose: the suggested zone (the first one, none used yet) is preselected.
+    # Log the first dose: a session treats every zone, so each of the protocol's zones is ticked.
     main(page).get_by_role("link", name="Log dose").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log a dose")
     expect(field(page, "Amount")).to_have_value("0.1")
-    expect(field(page, "Site")).to_have_value("frontal hairline")
+    zones = page.get_by_role("group", name="Zones treated this session").get_by_role("checkbox")
+    expect(zones).to_have_count(3)
+    for zone in ("frontal hairline", "vertex/crown", "mid-scalp"):
+        expect(page.get_by_role("checkbox", name=zone)).to_be_checked()
+    page.get_by_role("checkbox", name="mid-scalp").uncheck()
     when = field(page, "When").input_value()
     page.get_by_role("button", name="Record dose").click()
     expect(page).to_have_url(base + "/history/?recorded=1")
     expect(page.get_by_role("status")).to_have_text("Dose recorded.")
     dose = Entry.objects.get(user__username="mira", kind="dose")
-    assert dose.data["site"] == "frontal hairline"
+    assert dose.data["sites"] == ["frontal hairline", "vertex/crown"]
 
     # The dashboard: next due three calendar months after the dose, in the person's own time.
     page.get_by_role("link", name="Shotlee").click()
@@ -148,9 +154,48 @@ def test_track_the_quarterly_regimen_log_the_first_dose_and_see_next_due(open_pa
     expect(card).not_to_contain_text("overdue")
     expect(card).to_contain_text("every 3 months")
 
-    # The next visit to the dose form offers the next least recently used zone.
+    # The next visit to the dose form offers every zone again: sessions are not rotated by zone.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Log dose").click()
-    expect(field(page, "Site")).to_have_value("vertex/crown")
+    expect(page.get_by_role("checkbox", name="mid-scalp")).to_be_checked()
+    assert problems.messages == []
+
+
+def test_ozempic_tracked_14_weeks_ago_offers_the_confirmed_step_not_the_optional_2_mg(open_page, live_server):
+    """Issue 13: the semaglutide guide, the Ozempic regimen started 14 weeks ago, its past doses added; the dose
+    form offers 0.5 mg (the last step the label sets), and 1 mg only once the person says they are moving to it."""
+    base = live_server.url
+    make_user("ines")
+    page, problems = open_page(DESKTOP)
+    page.goto(base + "/accounts/login/?next=/guides/semaglutide/")
+    field(page, "Username").fill("ines")
+    field(page, "Password").fill(ACCOUNT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#regimen-ozempic-weekly-ladder").get_by_role("link", name=re.compile("^Track this protocol")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Track Semaglutide (weekly injection)")
+    started = (datetime.now() - timedelta(weeks=14)).date()
+    field(page, "Start date").fill(started.isoformat())
+    page.get_by_role("button", name="Save protocol").click()
+    expect(page).to_have_url(re.compile(r"/protocols/[0-9a-f-]{36}/$"))
+
+    # Add the past doses in one form: every planned week ticked, amounts as the ladder had them.
+    main(page).get_by_role("link", name="Add past doses").first.click()
+    rows = page.get_by_role("checkbox", name=re.compile("^Took the dose of row"))
+    for i in range(rows.count()):
+        rows.nth(i).check()
+    page.get_by_role("button", name="Record ticked doses").click()
+    expect(page).to_have_url(re.compile(r"/history/\?backfilled=\d+$"))
+
+    # The dose form: 0.5 mg, not 1 mg or 2 mg, and the optional step offered in the label's words.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Log dose").click()
+    expect(field(page, "Amount")).to_have_value("0.5")
+    offer = page.locator("#next-step")
+    expect(offer).to_contain_text("Your dose stays at 0.5 mg")
+    expect(offer).to_contain_text("The label allows step 3")
+    offer.get_by_role("button", name="I am moving to step 3 (1 mg)").click()
+    expect(page.get_by_role("status").first).to_contain_text("you moved to step 3")
+    expect(field(page, "Amount")).to_have_value("1")
+    assert Entry.objects.filter(user__username="ines", kind="protocol").count() == 2
+    screenshot(page, "dose-form-ozempic-step-3-desktop")
     assert problems.messages == []
 
 

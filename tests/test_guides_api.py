@@ -288,13 +288,17 @@ def test_next_due_follows_the_last_real_dose_and_late_doses_show_as_missed(alice
     assert list_item["missed"] == 3 and list_item["next_due_at"] == body["next_due_at"]
 
 
-def test_the_ladder_steps_up_four_weeks_after_the_first_dose(alice_api):
+def test_the_ladder_steps_up_after_four_weekly_doses_not_four_weeks_of_calendar(alice_api):
     protocol = create(alice_api, **WEGOVY)
     now = datetime.now(UTC).replace(microsecond=0)
-    first, last = now - timedelta(weeks=5), now - timedelta(weeks=1)
-    assert dose(alice_api, protocol, "0.25", first).status_code == 201
+    assert dose(alice_api, protocol, "0.25", now - timedelta(weeks=5)).status_code == 201
     body = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
-    assert body["ladder_step"] == 2 and body["dose_now"] == "0.5"  # 5 weeks in: the second step
+    assert body["ladder_step"] == 1 and body["dose_now"] == "0.25"  # five weeks since, one dose: not advanced
+    for weeks_ago in (4, 3, 2):
+        assert dose(alice_api, protocol, "0.25", now - timedelta(weeks=weeks_ago)).status_code == 201
+    body = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
+    assert body["ladder_step"] == 2 and body["dose_now"] == "0.5"  # four doses of 0.25 mg taken: the second step
+    last = now - timedelta(weeks=1)
     assert dose(alice_api, protocol, "0.5", last).status_code == 201
     body = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
     assert body["ladder_step"] == 2 and body["dose_now"] == "0.5"

@@ -308,32 +308,27 @@ def site_offered(web: Client, protocol: Protocol) -> str:
     return field(web.get(f"/doses/log/?protocol={protocol.uid}").content.decode(), "site")
 
 
-def test_the_dose_form_preselects_the_least_recently_used_zone(web, alice):
-    assert save(web).status_code == 302
+def test_the_dose_form_preselects_the_least_recently_used_injection_site(web, alice):
+    values = form_fields(web.get("/protocols/new/?guide=semaglutide&regimen=wegovy-weekly-ladder").content.decode())
+    assert web.post("/protocols/new/", values).status_code == 302
     protocol = Protocol.objects.get(user=alice)
+    sites = protocol.current.sites
+    assert protocol.current.sites_mode == "rotate" and len(sites) >= 3
     api = Api(issue_token(alice))
-    assert site_offered(web, protocol) == "frontal hairline"  # none used yet: the first zone
+    assert site_offered(web, protocol) == sites[0]  # none used yet: the first site
     now = datetime.now(UTC)
-    # Every zone used once, mid-scalp longest ago, frontal hairline most recently.
-    order = [
-        "mid-scalp",
-        "right parietal",
-        "left temple",
-        "vertex/crown",
-        "right temple",
-        "left parietal",
-        "frontal hairline",
-    ]
-    for days_ago, zone in zip(range(len(order) * 10, 0, -10), order, strict=True):
+    # Every site used once, the last listed longest ago, the first most recently.
+    order = list(reversed(sites))
+    for days_ago, site in zip(range(len(order) * 7, 0, -7), order, strict=True):
         when = (now - timedelta(days=days_ago)).isoformat()
-        body = {"protocol": str(protocol.uid), "amount": "0.1", "site": zone, "occurred_at": when}
-        recorded = api.post("/api/v1/doses", {**body, "acknowledge": ["off_schedule"]})
+        body = {"protocol": str(protocol.uid), "amount": "0.25", "site": site, "occurred_at": when}
+        recorded = api.post("/api/v1/doses", {**body, "acknowledge": ["over_single_max"]})
         assert recorded.status_code == 201, recorded.content
-    assert site_offered(web, protocol) == "mid-scalp"
-    when = (now - timedelta(days=1)).isoformat()
-    body = {"protocol": str(protocol.uid), "amount": "0.1", "site": "mid-scalp", "occurred_at": when}
-    assert api.post("/api/v1/doses", {**body, "acknowledge": ["off_schedule"]}).status_code == 201
-    assert site_offered(web, protocol) == "right parietal"
+    assert site_offered(web, protocol) == order[0]
+    when = (now - timedelta(hours=1)).isoformat()
+    body = {"protocol": str(protocol.uid), "amount": "0.25", "site": order[0], "occurred_at": when}
+    assert api.post("/api/v1/doses", {**body, "acknowledge": ["off_schedule", "too_soon"]}).status_code == 201
+    assert site_offered(web, protocol) == order[1]
 
 
 def test_after_the_first_dose_the_dashboard_shows_next_due_three_months_later(web, alice):
@@ -343,8 +338,8 @@ def test_after_the_first_dose_the_dashboard_shows_next_due_three_months_later(we
     values = {
         name: field(page, name) for name in ("protocol", "amount", "unit", "site", "occurred_at", "client_entry_id")
     }
-    assert values["amount"] == "0.1" and values["site"] == "frontal hairline"
-    assert web.post("/doses/log/", {**values, "note": ""}).status_code == 302
+    assert values["amount"] == "0.1" and values["site"] == ""  # a session treats every zone: no one site offered
+    assert web.post("/doses/log/", {**values, "sites": ZONES, "note": ""}).status_code == 302
     taken = datetime.fromisoformat(values["occurred_at"]).replace(tzinfo=UTC)
     due = datetime.combine(add_months(taken.date(), 3), taken.time(), tzinfo=UTC)
     home = text(web.get("/"))
@@ -369,9 +364,18 @@ def test_the_dashboard_shows_the_ladder_step_of_a_titrating_protocol(web, alice)
     )
     home = text(web.get("/"))
     card = home[home.index("Semaglutide (weekly injection)") :]
-    assert "<dt>Step</dt><dd>2 of 5: 0.5 mg</dd>" in card
+    # One dose taken, five weeks ago: the ladder moves on with doses taken, never by itself across a gap.
+    assert "<dt>Step</dt><dd>1 of 5: 0.25 mg</dd>" in card
     assert "overdue" in card  # due a week after the last real dose, long past: shown as such, never invented
     assert "5 planned doses missed" in card
+    for weeks_ago in (4, 3, 2):
+        at = (datetime.now(UTC) - timedelta(weeks=weeks_ago)).isoformat()
+        assert (
+            api.post("/api/v1/doses", {"protocol": str(protocol.uid), "amount": "0.25", "occurred_at": at}).status_code
+            == 201
+        )
+    card = text(web.get("/"))
+    assert "<dt>Step</dt><dd>2 of 5: 0.5 mg</dd>" in card[card.index("Semaglutide (weekly injection)") :]
 
 
 # --- what a reader sees must be clean text --------------------------------------------------------------

@@ -24,6 +24,7 @@ KNOWN_ROUTES = {
     "protocols/new/",
     "protocols/<uuid:uid>/",
     "protocols/<uuid:uid>/edit/",
+    "protocols/<uuid:uid>/step/",
     "doses/log/",
     "doses/backfill/<uuid:uid>/",
     "history/",

@@ -32,6 +32,7 @@ class DoseIn(Schema):
     unit: str | None = Field(None, max_length=16)
     route: str | None = Field(None, max_length=20)
     site: str = Field("", max_length=60)
+    sites: list[str] | None = Field(None, max_length=40, description="the zones treated in one session")
     occurred_at: datetime | None = None
     note: str = Field("", max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)

@@ -33,6 +33,7 @@ class DoseInput:
     note: str = ""
     acknowledge: frozenset[str] = field(default_factory=frozenset)
     uid: uuid.UUID | None = None
+    sites: list[str] = field(default_factory=list)  # zones treated in one session (a protocol whose sites are "all")
 
 
 def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> datetime:
@@ -81,10 +82,19 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
             errors.update(exc.errors)
     else:
         occurred_at = defaults.get("occurred_at") or timezone.now()
+    zones = values.get("sites")
+    if zones is not None and (
+        not isinstance(zones, list)
+        or len(zones) > 40
+        or not all(isinstance(z, str) and 0 < len(z.strip()) <= 60 for z in zones)
+    ):
+        errors["sites"] = "must be a list of at most 40 site names of up to 60 characters"
+    elif zones is not None and protocol is not None and (set(zones) - set(protocol.current.sites)):
+        errors["sites"] = "must be sites of the protocol"
     if errors:
         raise InvalidInput(errors)
     assert amount is not None and unit is not None and occurred_at is not None
-    site = values.get("site")
+    site = ", ".join(z.strip() for z in zones) if zones else values.get("site")
     note = values.get("note")
     return DoseInput(
         amount=amount,
@@ -97,6 +107,7 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
         note=(note if note is not None else defaults.get("note", "")).strip(),
         acknowledge=frozenset(values.get("acknowledge") or []),
         uid=values.get("client_entry_id"),
+        sites=[z.strip() for z in zones] if zones else [],
     )
 
 
@@ -122,7 +133,7 @@ class DoseFields(PageForm):
 
     amount = forms.CharField(label="Amount", required=False, max_length=40)
     unit = forms.CharField(label="Unit", required=False, max_length=20)
-    site = forms.CharField(label="Site", required=False, max_length=60)
+    site = forms.CharField(label="Site", required=False, max_length=600)
     occurred_at = LocalDateTimeField(label="When", required=False)
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     acknowledge = forms.MultipleChoiceField(choices=[(c, c) for c in rules.CODES], required=False)

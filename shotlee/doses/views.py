@@ -20,6 +20,7 @@ from shotlee.doses.services import record_dose
 from shotlee.ledger.services import Outcome
 from shotlee.lib import schedule
 from shotlee.lib.localtime import to_local_input
+from shotlee.protocols.guidance import guidance
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.status import protocol_status, suggested_site
 from shotlee.web.forms import PageForm, status, submit
@@ -36,10 +37,12 @@ def log_dose(request: SignedIn) -> HttpResponse:
     protocol = next((p for p in protocols if str(p.uid) == chosen), None)
     if protocol is None:
         raise Http404
+    state = protocol_status(request.user, protocol, tz)
+    all_sites = protocol.current.sites_mode == "all"
     initial = {
-        "amount": str(protocol_status(request.user, protocol, tz).dose),
+        "amount": str(state.dose),
         "unit": protocol.current.unit.value,
-        "site": suggested_site(request.user, protocol),
+        "site": "" if all_sites else suggested_site(request.user, protocol),
         "occurred_at": to_local_input(timezone.now(), tz),
         "client_entry_id": str(uuid.uuid4()),
     }
@@ -48,6 +51,8 @@ def log_dose(request: SignedIn) -> HttpResponse:
     warnings: list[dict[str, str]] = []
     if posted and form.is_valid():
         values = {**form.values(), "client_entry_id": form.cleaned_data["client_entry_id"]}
+        if all_sites:
+            values["sites"] = request.POST.getlist("sites")
         outcome, warnings = submit(
             form, lambda: record_dose(request.user, build_dose(values, protocol=protocol, defaults={}), tz=tz)
         )
@@ -61,6 +66,11 @@ def log_dose(request: SignedIn) -> HttpResponse:
         "warnings": warnings,
         "units": [u for u, _ in UNITS],
         "sites": protocol.current.sites,
+        "all_sites": all_sites,
+        "chosen_sites": request.POST.getlist("sites") if posted else protocol.current.sites,
+        "status": state,
+        "guidance": guidance(protocol, state),
+        "here": request.get_full_path(),
     }
     return render(request, "doses/dose_log.html", context, status=status(form, warnings))
 
@@ -81,14 +91,19 @@ def _planned_rows(protocol: Protocol, tz: Any) -> list[dict[str, str]]:
     plan = current.plan()
     starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
     now = timezone.now()
-    times = schedule.upcoming(plan, starts_at, now, tz, limit=500) if plan is not None else [starts_at]
+    if current.course:
+        offsets = current.course["offsets_weeks"]
+        planned = [schedule.course_due(None, offsets, i, starts_at) for i in range(len(offsets))]
+        times = [t for t in planned if t is not None]
+    else:
+        times = schedule.upcoming(plan, starts_at, now, tz, limit=500) if plan is not None else [starts_at]
     times = [t for t in times if t <= now][-BACKFILL_ROWS:]
     sites = current.sites
     rows = []
     for i, at in enumerate(times):
         dose = current.dose
-        if plan is not None and plan.ladder:
-            dose = plan.ladder[schedule.ladder_step(plan, times[0], at) or 0].dose
+        if plan is not None and plan.ladder:  # the step each dose would be at if every earlier row is taken
+            dose = plan.ladder[schedule.ladder_step(plan, i, current.confirmed_step) or 0].dose
         rows.append(
             {
                 "id": str(uuid.uuid4()),

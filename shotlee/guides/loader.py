@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.db import transaction
@@ -26,7 +27,7 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-def read_guide(path: Path) -> dict:
+def read_guide(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -34,11 +35,11 @@ def read_guide(path: Path) -> dict:
     return validate(data, path.name)
 
 
-def canonical_text(data: dict) -> str:
+def canonical_text(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(data: dict) -> str:
+def content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_text(data).encode()).hexdigest()
 
 

@@ -44,12 +44,13 @@ class Guide(models.Model):
     @property
     def data(self) -> dict[str, Any]:
         if not hasattr(self, "_data"):
-            self._data = json.loads(self.content)
+            self._data: dict[str, Any] = json.loads(self.content)
         return self._data
 
     @property
     def rendered(self) -> dict[str, Any]:
-        return json.loads(self.html)
+        rendered: dict[str, Any] = json.loads(self.html)
+        return rendered
 
     def regimen(self, key: str) -> dict[str, Any] | None:
         return next((r for r in self.data["regimens"] if r["key"] == key), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 import markdown
@@ -11,7 +12,7 @@ import markdown
 CITATION = re.compile(r"\[S:([a-z0-9-]+)\]")
 
 
-def _cite(numbers: dict[str, int]):
+def _cite(numbers: dict[str, int]) -> Callable[[re.Match[str]], str]:
     def cite(match: re.Match[str]) -> str:
         key = match.group(1)
         return f'<sup class="cite"><a href="#src-{key}" aria-label="source {numbers[key]}">[{numbers[key]}]</a></sup>'
@@ -21,7 +22,7 @@ def _cite(numbers: dict[str, int]):
 
 def render(text: str, numbers: dict[str, int]) -> str:
     escaped = html.escape(text, quote=False)  # guide files are ours, but raw HTML has no place in them
-    return markdown.markdown(CITATION.sub(_cite(numbers), escaped), extensions=["sane_lists"])
+    return str(markdown.markdown(CITATION.sub(_cite(numbers), escaped), extensions=["sane_lists"]))
 
 
 def render_inline(text: str, numbers: dict[str, int]) -> str:

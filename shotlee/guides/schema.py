@@ -7,9 +7,10 @@ protocol limits, so a typo must never load silently.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from shotlee.lib.schedule import UNITS, WEEKDAYS
 
@@ -55,10 +56,10 @@ class _Check:
     def __init__(self, filename: str):
         self.filename = filename
 
-    def fail(self, field: str, message: str) -> None:
+    def fail(self, field: str, message: str) -> NoReturn:
         raise GuideFileError(self.filename, field, message)
 
-    def keys(self, data: Any, field: str, allowed: set[str], optional: set[str] = frozenset()) -> None:
+    def keys(self, data: Any, field: str, allowed: set[str], optional: Set[str] = frozenset()) -> None:
         if not isinstance(data, dict):
             self.fail(field or "(top level)", "must be a mapping")
         unknown = set(data) - allowed
@@ -76,7 +77,7 @@ class _Check:
     def choice(self, value: Any, field: str, choices: tuple[str, ...]) -> str:
         if value not in choices:
             self.fail(field, f"must be one of {', '.join(choices)} (got {value!r})")
-        return value
+        return cast("str", value)
 
     def strings(self, value: Any, field: str, choices: tuple[str, ...] | None = None) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -84,7 +85,7 @@ class _Check:
         for item in value:
             if choices is not None:
                 self.choice(item, field, choices)
-        return value
+        return cast("list[str]", value)
 
     def decimal(self, value: Any, field: str) -> str:
         if not isinstance(value, str):
@@ -118,7 +119,7 @@ class _Check:
     def source_key(self, value: Any, field: str, source_keys: set[str]) -> str:
         if value not in source_keys:
             self.fail(field, f"unknown source {value!r}")
-        return value
+        return cast("str", value)
 
 
 def is_labelled(data: dict[str, Any]) -> bool:
@@ -219,7 +220,7 @@ def validate(data: Any, filename: str, *, today: date | None = None) -> dict[str
         for key in CITATION.findall(text):
             if key not in source_keys:
                 c.fail("sources", f"[S:{key}] is cited but not listed")
-    return data
+    return cast(dict[str, Any], data)
 
 
 def _safety(c: _Check, data: dict[str, Any], sources: dict[str, dict[str, Any]]) -> list[str]:

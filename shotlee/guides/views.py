@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -55,7 +57,7 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     regimens = [_regimen(r, numbers, sources, rendered["regimens"][r["key"]]) for r in data["regimens"]]
     safety = data["safety"]
 
-    def cited(items: list[dict]) -> list[dict]:
+    def cited(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**item, "n": numbers[item["source"]]} for item in items]
 
     context = {
@@ -73,7 +75,9 @@ def guide_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "guides/guide_detail.html", context)
 
 
-def _regimen(r: dict, numbers: dict[str, int], sources: dict[str, dict], html: dict[str, str]) -> dict:
+def _regimen(
+    r: dict[str, Any], numbers: dict[str, int], sources: dict[str, dict[str, Any]], html: dict[str, str]
+) -> dict[str, Any]:
     """A regimen as a person reads it: durations in days or weeks, never field names or bare hours."""
     pk = r.get("pk")
     missed = r.get("missed_dose")

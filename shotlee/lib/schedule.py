@@ -10,6 +10,7 @@ not invented.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -23,6 +24,7 @@ UNITS = ("hours", "days", "weeks", "months")
 class Step:
     dose: Decimal
     weeks: int | None = None  # None: the last step, kept from then on
+    optional: bool = False  # the label allows it "if needed": taken only when the person confirms it
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ class Schedule:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schedule:
-        ladder = tuple(Step(Decimal(str(s["dose"])), s.get("weeks")) for s in data.get("ladder") or ())
+        ladder = tuple(
+            Step(Decimal(str(s["dose"])), s.get("weeks"), bool(s.get("optional"))) for s in data.get("ladder") or ()
+        )
         if data.get("weekdays"):
             return cls(weekdays=tuple(sorted(WEEKDAYS.index(d) for d in data["weekdays"])), ladder=ladder)
         return cls(every=int(data["every"]), unit=data.get("unit", "days"), ladder=ladder)
@@ -127,21 +131,63 @@ def missed(schedule: Schedule, last_dose_at: datetime | None, starts_at: datetim
     return count
 
 
-def ladder_step(schedule: Schedule, ladder_started_at: datetime | None, at: datetime) -> int | None:
-    """Index of the titration step in force at `at`, counted in weeks from the first dose; None without a ladder."""
+def doses_per_step(schedule: Schedule, weeks: int) -> int:
+    """How many planned doses `weeks` of the schedule hold (at least one): a weekly step of 4 weeks is 4 doses."""
+    if schedule.weekdays:
+        return weeks * len(schedule.weekdays)
+    assert schedule.every is not None
+    hours = {"hours": 1, "days": 24, "weeks": 168}.get(schedule.unit)
+    if hours is None:  # months: 12 of them in 52 weeks
+        return max(1, -(-weeks * 12 // (52 * schedule.every)))
+    return max(1, -(-weeks * 168 // (hours * schedule.every)))
+
+
+def ladder_step(schedule: Schedule, taken: int, confirmed: int = 0) -> int | None:
+    """Index of the titration step in force after `taken` doses; None without a ladder.
+
+    A step lasts its weeks' worth of doses actually taken, so a gap in dosing
+    never advances the ladder by itself. A step the label makes optional is
+    reached only once the person has confirmed it (`confirmed`, the highest step
+    index confirmed, a recorded protocol change); until then the ladder stays on
+    the step before it. A confirmed step is in force from the confirmation on.
+    """
     if not schedule.ladder:
         return None
-    if ladder_started_at is None or at <= ladder_started_at:
-        return 0
-    elapsed = at - ladder_started_at
-    boundary = timedelta(0)
+    used = 0
     for index, step in enumerate(schedule.ladder):
+        if step.optional and index > confirmed:
+            return max(index - 1, min(confirmed, len(schedule.ladder) - 1))
         if step.weeks is None:
-            return index
-        boundary += timedelta(weeks=step.weeks)
-        if elapsed < boundary:
-            return index
-    return len(schedule.ladder) - 1
+            break
+        used += doses_per_step(schedule, step.weeks)
+        if taken < used:
+            return max(index, confirmed)
+    else:
+        index = len(schedule.ladder) - 1
+    return max(index, min(confirmed, len(schedule.ladder) - 1))
+
+
+def doses_to_next_step(schedule: Schedule, taken: int, confirmed: int = 0) -> int | None:
+    """How many more doses until the ladder moves on by itself; None when it will not (last step, or an optional
+    step next)."""
+    current = ladder_step(schedule, taken, confirmed)
+    if current is None or current + 1 >= len(schedule.ladder) or schedule.ladder[current + 1].optional:
+        return None
+    if current + 1 <= confirmed:
+        return 0
+    used = sum(doses_per_step(schedule, s.weeks or 0) for s in schedule.ladder[: current + 1])
+    return max(0, used - taken)
+
+
+def course_due(
+    first_session_at: datetime | None, offsets_weeks: Sequence[int], done: int, starts_at: datetime
+) -> datetime | None:
+    """When the next session of a finite course is due: `offsets_weeks[done]` weeks after the first session (after
+    the start, before any session); None once every session is done."""
+    if done >= len(offsets_weeks):
+        return None
+    anchor = first_session_at if first_session_at is not None else starts_at
+    return anchor + timedelta(weeks=offsets_weeks[done] - offsets_weeks[0])
 
 
 def start_of(day: date, tz: tzinfo, at: time = time(9, 0)) -> datetime:

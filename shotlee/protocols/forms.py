@@ -3,6 +3,7 @@ person types (the schedule as "every N units" or weekdays, the ladder as "0.25:4
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -55,6 +56,31 @@ class ProtocolForm(PageForm):
             steps.append({"dose": dose.strip(), **({"weeks": int(weeks)} if weeks.strip().isdigit() else {})})
         data["ladder"] = steps
         return data
+
+
+def carry_over(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """What the form does not show, carried from `base` (the guide's regimen for a new protocol, the current version
+    for a change): the course, the site mode, the confirmed step, and which ladder steps are optional — kept on each
+    step the person left as it was (same dose and weeks at the same place)."""
+    out = {**data}
+    for key in ("course", "sites_mode", "confirmed_step"):
+        if out.get(key) in (None, "") and base.get(key) not in (None, ""):
+            out[key] = base[key]
+    steps = []
+    previous: list[dict[str, Any]] = base.get("ladder") or []
+    for i, step in enumerate(out.get("ladder") or []):
+        before = previous[i] if i < len(previous) else {}
+        kept = {k: before[k] for k in ("optional", "label_text") if k in before} if _same_step(step, before) else {}
+        steps.append({**step, **kept})
+    out["ladder"] = steps
+    return out
+
+
+def _same_step(step: dict[str, Any], other: dict[str, Any]) -> bool:
+    try:
+        return Decimal(str(step["dose"])) == Decimal(str(other["dose"])) and step.get("weeks") == other.get("weeks")
+    except (InvalidOperation, KeyError):
+        return False
 
 
 def to_form(settings: dict[str, Any]) -> dict[str, Any]:

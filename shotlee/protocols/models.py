@@ -88,6 +88,9 @@ class ProtocolSettings:
         "guide",
         "guide_version",
         "regimen",
+        "confirmed_step",
+        "course",
+        "sites_mode",
     )
 
     def __init__(self, **values: Any):
@@ -108,6 +111,11 @@ class ProtocolSettings:
         self.guide: str | None = values.get("guide")
         self.guide_version: str | None = values.get("guide_version")
         self.regimen: str | None = values.get("regimen")
+        # The highest titration step the person confirmed (a step the label makes optional needs it), 0 for none.
+        self.confirmed_step: int = int(values.get("confirmed_step") or 0)
+        # A finite course: {"sessions": 7, "offsets_weeks": [0, 1, 2, 3, 5, 7, 11]}, or None for an open protocol.
+        self.course: dict[str, Any] | None = values.get("course") or None
+        self.sites_mode: str = values.get("sites_mode") or "rotate"  # "all": a session treats every site
 
     @property
     def schedule_text(self) -> str:
@@ -115,6 +123,10 @@ class ProtocolSettings:
         if plan is not None:
             return plan.describe()
         return f"every {self.interval_hours} hours" if self.interval_hours is not None else ""
+
+    @property
+    def sessions(self) -> int | None:
+        return int(self.course["sessions"]) if self.course else None
 
     def plan(self) -> Schedule | None:
         """The schedule with its titration ladder, or None for a protocol without one."""

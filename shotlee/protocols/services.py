@@ -74,8 +74,16 @@ def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
         return []
     for i, step in enumerate(raw):
         last = i == len(raw) - 1
-        if not isinstance(step, dict) or set(step) - {"dose", "weeks"}:
+        if not isinstance(step, dict) or set(step) - {"dose", "weeks", "optional", "label_text"}:
             errors["ladder"] = f"step {i + 1} must have a dose and (except the last) weeks"
+            return []
+        optional = step.get("optional", False)
+        label_text = step.get("label_text", "")
+        if not isinstance(optional, bool) or (optional and i == 0):
+            errors["ladder"] = f"step {i + 1}: only a later step can be optional (true or false)"
+            return []
+        if not isinstance(label_text, str) or len(label_text) > 400:
+            errors["ladder"] = f"step {i + 1}: the label's words can be at most 400 characters"
             return []
         dose = _amount(step.get("dose"), "ladder", errors, required=True)
         weeks = step.get("weeks")
@@ -84,8 +92,39 @@ def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
         ):
             errors["ladder"] = f"step {i + 1} needs a whole number of weeks (1 to 520)"
             return []
-        steps.append({"dose": dose, **({"weeks": weeks} if weeks is not None else {})})
+        extra = (
+            {"optional": True, **({"label_text": label_text.strip()} if label_text.strip() else {})} if optional else {}
+        )
+        steps.append({"dose": dose, **({"weeks": weeks} if weeks is not None else {}), **extra})
     return steps
+
+
+def _course(raw: Any, errors: dict[str, str]) -> dict[str, Any] | None:
+    """A finite course: the number of sessions and the week of each, counted from the first (0, ...)."""
+    if raw in (None, "", {}):
+        return None
+    offsets = raw.get("offsets_weeks") if isinstance(raw, dict) else None
+    sessions = raw.get("sessions") if isinstance(raw, dict) else None
+    if (
+        not isinstance(offsets, list)
+        or not all(isinstance(w, int) and not isinstance(w, bool) and 0 <= w <= 520 for w in offsets)
+        or not offsets
+        or offsets[0] != 0
+        or any(b <= a for a, b in zip(offsets, offsets[1:], strict=False))
+        or sessions != len(offsets)
+    ):
+        errors["course"] = "must list the week of each session from the first (0, then increasing), one per session"
+        return None
+    return {"sessions": sessions, "offsets_weeks": offsets}
+
+
+def _confirmed_step(raw: Any, ladder: list[dict[str, Any]], errors: dict[str, str]) -> int:
+    if raw in (None, "", 0):
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw < max(1, len(ladder)):
+        errors["confirmed_step"] = "must be a step of the titration ladder"
+        return 0
+    return raw
 
 
 def _schedule(data: dict[str, Any], ladder: list[dict[str, Any]], errors: dict[str, str]) -> dict[str, Any] | None:
@@ -137,13 +176,17 @@ def settings_from_guide(guide: Any, regimen_key: str) -> dict[str, Any]:
         "unit": regimen["unit"],
         "route": regimen["route"],
         "schedule": regimen["schedule"],
-        # The protocol's ladder keeps dose and weeks; optional/label_text stay in the guide (GET /api/v1/guides/{slug}).
-        "ladder": [{k: step[k] for k in ("dose", "weeks") if k in step} for step in regimen["ladder"]],
+        # Optional steps stay optional in the protocol (they never advance by themselves), with the label's words.
+        "ladder": [
+            {k: step[k] for k in ("dose", "weeks", "optional", "label_text") if k in step} for step in regimen["ladder"]
+        ],
         "min_interval_hours": regimen["min_interval_hours"],
         "max_single_dose": regimen["max_single_dose"],
         "window_hours": window.get("hours"),
         "window_max": window.get("max"),
         "sites": regimen["sites"],
+        "sites_mode": regimen.get("sites_mode", "rotate"),
+        "course": {k: regimen["course"][k] for k in ("sessions", "offsets_weeks")} if regimen["course"] else None,
         "guide": guide.slug,
         "guide_version": guide.content_hash,
         "regimen": regimen["key"],
@@ -207,6 +250,11 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         errors["starts_on"] = "must be a date like 2026-01-31"
     ladder = _ladder(data.get("ladder"), errors)
     schedule = _schedule(data, ladder, errors)
+    course = _course(data.get("course"), errors)
+    confirmed_step = _confirmed_step(data.get("confirmed_step"), ladder, errors)
+    sites_mode = data.get("sites_mode") or "rotate"
+    if sites_mode not in ("rotate", "all"):
+        errors["sites_mode"] = "must be rotate (one site per dose) or all (every site each session)"
     if schedule and schedule.get("unit") == "hours" and interval is None and "interval_hours" not in errors:
         interval = str(schedule["every"])
     if errors:
@@ -229,6 +277,9 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         "window_max": window_max,
         "sites": [s.strip() for s in sites],
         "starts_on": starts_on,
+        "confirmed_step": confirmed_step,
+        "course": course,
+        "sites_mode": sites_mode,
     }
 
 
@@ -253,7 +304,13 @@ def create_protocol(user: User, settings: dict[str, Any], **write_options: Any) 
 
 
 def change_protocol(
-    user: User, protocol: Protocol, settings: dict[str, Any], *, stop: bool = False, **write_options: Any
+    user: User,
+    protocol: Protocol,
+    settings: dict[str, Any],
+    *,
+    stop: bool = False,
+    what: str = "change",
+    **write_options: Any,
 ) -> ledger.Outcome:
     """Record a new version; doses before it keep being checked against the old one."""
 
@@ -265,7 +322,7 @@ def change_protocol(
             occurred_at=timezone.now(),
             subject=current.uid,
             compound=compound_key(settings["compound"]),
-            data={"action": "stop" if stop else "change", "settings": settings},
+            data={"action": "stop" if stop else what, "settings": settings},
         )
         current.name = settings["name"]
         current.compound = compound_key(settings["compound"])
@@ -322,6 +379,23 @@ def protocol_body(protocol: Protocol, next_due_at: datetime | None = None) -> di
     }
 
 
+def confirm_step(user: User, protocol: Protocol, step: int, *, today: date, **write_options: Any) -> ledger.Outcome:
+    """The person moves to titration step `step` (0-based) themselves: a new protocol version, recorded."""
+    settings = json.loads(protocol.settings)
+    ladder = settings.get("ladder") or []
+    if not 0 < step < len(ladder):
+        raise InvalidInput({"step": "is not a step of this protocol's titration ladder"})
+    if step <= int(settings.get("confirmed_step") or 0):
+        raise InvalidInput({"step": "is already confirmed"})
+    return change_protocol(
+        user,
+        protocol,
+        clean_settings({**settings, "confirmed_step": step}, today=today),
+        what="step",
+        **write_options,
+    )
+
+
 def version_body(entry: Entry) -> dict[str, Any]:
     data = entry.data
     return {"protocol": str(entry.subject), "action": data.get("action"), "settings": data.get("settings")}
@@ -330,6 +404,10 @@ def version_body(entry: Entry) -> dict[str, Any]:
 def version_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
     data = entry.data
     settings = data.get("settings") or {}
+    if data.get("action") == "step":
+        step = int(settings.get("confirmed_step") or 0)
+        dose = (settings.get("ladder") or [{}] * (step + 1))[step].get("dose", "")
+        return f"Moved to step {step + 1} of {settings.get('name', '')}: {dose} {settings.get('unit', '')}"
     return (
         f"Protocol {data.get('action', '')}: {settings.get('name', '')} — "
         f"{settings.get('dose', '')} {settings.get('unit', '')}"

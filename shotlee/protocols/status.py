@@ -33,14 +33,21 @@ def first_dose(user: User, protocol: Protocol) -> Entry | None:
 
 @dataclass
 class Status:
-    """Where a protocol stands now: last real dose, next due time, missed doses, ladder step."""
+    """Where a protocol stands now: last real dose, next due time, missed doses, ladder step, course session."""
 
     last: Entry | None
     next_due: datetime | None
     missed: int
-    step: int | None
+    step: int | None  # index of the titration step in force (None without a ladder)
     steps: int
-    dose: Decimal
+    dose: Decimal  # the dose of the step in force (the protocol's dose without a ladder)
+    taken: int = 0  # effective doses of the protocol
+    next_step: int | None = None  # the step after this one, when there is one
+    next_step_optional: bool = False  # it needs the person's confirmation: the label allows it "if needed"
+    next_step_at: datetime | None = None  # when the ladder moves on by itself (never for an optional step)
+    session: int | None = None  # a finite course: the session due next (1-based); None for an open protocol
+    sessions: int | None = None
+    complete: bool = False  # a finite course whose sessions are all done
 
     @property
     def overdue(self) -> bool:
@@ -48,28 +55,74 @@ class Status:
 
 
 def protocol_status(user: User, protocol: Protocol, tz: tzinfo = UTC, now: datetime | None = None) -> Status:
-    """The next due time follows the last real dose (not the plan); before any dose, the start date."""
+    """The next due time follows the last real dose (not the plan); before any dose, the start date. A course
+    follows its session weeks and ends; a ladder moves on with doses taken, and an optional step only once
+    confirmed."""
     current = protocol.current
     now = now or timezone.now()
     last = last_dose(user, protocol)
     plan = current.plan()
-    if protocol.stopped or (plan is None and current.interval_hours is None):
-        return Status(last, None, 0, None, len(current.ladder), current.dose)
+    taken = doses_of(user, protocol).count()
     starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
     last_at = last.occurred_at if last else None
+    if current.course:
+        return _course_status(user, protocol, current.course, last, taken, starts_at, now)
+    if protocol.stopped or (plan is None and current.interval_hours is None):
+        return Status(last, None, 0, None, len(current.ladder), current.dose, taken)
     if plan is None:  # a fractional number of hours
         assert current.interval_hours is not None
         step = timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000))
-        return Status(last, last_at + step if last_at else starts_at, 0, None, 0, current.dose)
-    step_index = None
-    dose = current.dose
-    if plan.ladder:
-        first = first_dose(user, protocol)
-        step_index = schedule.ladder_step(plan, first.occurred_at if first else None, now) or 0
-        dose = plan.ladder[step_index].dose
+        return Status(last, last_at + step if last_at else starts_at, 0, None, 0, current.dose, taken)
     due = schedule.next_due(plan, last_at, starts_at, tz)
-    missed = schedule.missed(plan, last_at, starts_at, now, tz)
-    return Status(last, due, missed, step_index, len(plan.ladder), dose)
+    status = Status(last, due, schedule.missed(plan, last_at, starts_at, now, tz), None, 0, current.dose, taken)
+    if plan.ladder:
+        index = schedule.ladder_step(plan, taken, current.confirmed_step) or 0
+        status.step, status.steps, status.dose = index, len(plan.ladder), plan.ladder[index].dose
+        if index + 1 < len(plan.ladder):
+            status.next_step = index + 1
+            status.next_step_optional = plan.ladder[index + 1].optional
+            remaining = schedule.doses_to_next_step(plan, taken, current.confirmed_step)
+            if remaining is not None:
+                times = schedule.upcoming(plan, due, due + timedelta(days=3660), tz, limit=remaining + 1)
+                status.next_step_at = times[remaining] if remaining < len(times) else None
+    return status
+
+
+def _course_status(
+    user: User,
+    protocol: Protocol,
+    course: dict[str, object],
+    last: Entry | None,
+    taken: int,
+    starts_at: datetime,
+    now: datetime,
+) -> Status:
+    """A finite series of sessions: session n is due `offsets_weeks[n]` weeks after the first; then it ends."""
+    offsets = [int(w) for w in course["offsets_weeks"]]  # type: ignore[attr-defined]
+    first = first_dose(user, protocol)
+    due = (
+        None
+        if protocol.stopped
+        else schedule.course_due(first.occurred_at if first else None, offsets, taken, starts_at)
+    )
+    missed = 0
+    moment = due
+    while moment is not None and moment < now and taken + missed < len(offsets):
+        missed += 1
+        moment = schedule.course_due(first.occurred_at if first else None, offsets, taken + missed, starts_at)
+    done = taken >= len(offsets)
+    return Status(
+        last,
+        due,
+        missed,
+        None,
+        0,
+        protocol.current.dose,
+        taken,
+        session=None if done else taken + 1,
+        sessions=len(offsets),
+        complete=done,
+    )
 
 
 def suggested_site(user: User, protocol: Protocol) -> str:

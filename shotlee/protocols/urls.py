@@ -8,4 +8,5 @@ urlpatterns = [
     path("new/", views.protocol_new, name="new"),
     path("<uuid:uid>/", views.protocol_detail, name="detail"),
     path("<uuid:uid>/edit/", views.protocol_edit, name="edit"),
+    path("<uuid:uid>/step/", views.protocol_step, name="step"),
 ]

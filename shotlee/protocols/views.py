@@ -5,19 +5,30 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from shotlee.accounts.http import SignedIn
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
+from shotlee.ledger.services import LedgerBusy, Outcome
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.metrics import ALIASES, BUILT_IN
-from shotlee.protocols.forms import ProtocolForm, context, to_form
+from shotlee.protocols.forms import ProtocolForm, carry_over, context, to_form
+from shotlee.protocols.guidance import guidance
 from shotlee.protocols.models import PROTOCOL, Protocol
-from shotlee.protocols.services import change_protocol, clean_settings, create_protocol, settings_from_guide
+from shotlee.protocols.services import (
+    change_protocol,
+    clean_settings,
+    confirm_step,
+    create_protocol,
+    settings_from_guide,
+)
 from shotlee.protocols.status import protocol_status
 from shotlee.web.forms import status, submit
 
@@ -58,9 +69,15 @@ def protocol_new(request: SignedIn) -> HttpResponse:
         values = _typed(form)
         if form.is_valid():
             data = form.settings_input()
-            if guide is not None:
-                data["guide_version"] = guide.content_hash
-            outcome, _ = submit(form, lambda: create_protocol(request.user, clean_settings(data, today=today)))
+
+            def create() -> Outcome:
+                settings = data
+                if guide is not None:
+                    settings = carry_over(data, settings_from_guide(guide, data.get("regimen") or ""))
+                    settings["guide_version"] = guide.content_hash
+                return create_protocol(request.user, clean_settings(settings, today=today))
+
+            outcome, _ = submit(form, create)
             if outcome is not None:
                 return redirect("protocols:detail", uid=outcome.body["id"])
     title = f"Track {guide.title}" if guide else "New protocol"
@@ -79,6 +96,7 @@ def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
         .values_list("seq", "occurred_at", "payload")
     ]
     tz = request.profile.tz
+    status = protocol_status(request.user, protocol, tz)
     return render(
         request,
         "protocols/protocol_detail.html",
@@ -86,7 +104,11 @@ def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
             "protocol": protocol,
             "current": protocol.current,
             "versions": versions,
-            "status": protocol_status(request.user, protocol, tz),
+            "status": status,
+            "guidance": (found := guidance(protocol, status)),
+            "regimen": found.guide.regimen(protocol.current.regimen)
+            if found.guide and protocol.current.regimen
+            else None,
             "monitor": _monitor(protocol),
             "started_in_past": protocol.current.starts_on < str(_today(request)),
         },
@@ -102,7 +124,7 @@ def protocol_edit(request: SignedIn, uid: UUID) -> HttpResponse:
     if form.is_bound:
         values = _typed(form)
         if form.is_valid():
-            data = form.settings_input()
+            data = carry_over(form.settings_input(), current)
             # The guide link is not editable: it says where the protocol started.
             data.update({k: current.get(k) for k in ("guide", "guide_version", "regimen")})
             stop = request.POST.get("stop") == "1"
@@ -114,6 +136,25 @@ def protocol_edit(request: SignedIn, uid: UUID) -> HttpResponse:
                 return redirect("protocols:detail", uid=protocol.uid)
     page = context(form, values, title=f"Change {protocol.name}", submit="Save as a new version", protocol=protocol)
     return render(request, "protocols/protocol_form.html", page, status=status(form, []))
+
+
+@require_POST
+def protocol_step(request: SignedIn, uid: UUID) -> HttpResponse:
+    """ "I am moving to step N": the person confirms a titration step (a recorded protocol change)."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user).active(), uid=uid)
+    step = request.POST.get("step", "")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
+    try:
+        confirm_step(request.user, protocol, int(step) - 1 if step.isdigit() else -1, today=_today(request))
+    except InvalidInput as exc:
+        messages.error(request, " ".join(exc.errors.values()).capitalize())
+    except LedgerBusy:
+        messages.error(request, "The server is busy; nothing was recorded. Please press the button again.")
+    else:
+        messages.success(request, f"Recorded: you moved to step {step}.")
+    return redirect(back or reverse("protocols:detail", args=[protocol.uid]))
 
 
 def _monitor(protocol: Protocol) -> list[dict[str, str]]:

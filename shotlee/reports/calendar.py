@@ -11,10 +11,33 @@ from django.utils import timezone
 from shotlee.lib import schedule
 from shotlee.lib.hashchain import format_decimal
 from shotlee.protocols.models import Protocol
-from shotlee.protocols.status import first_dose, protocol_status
+from shotlee.protocols.status import Status, first_dose, protocol_status
 
 HORIZON = timedelta(days=90)
 PER_PROTOCOL = 60
+AT_LEAST = 2  # planned doses per protocol, however far ahead (a quarterly dose is 91 days away)
+
+
+def planned(user: User, protocol: Protocol, status: Status, tz: tzinfo, now: datetime) -> list[datetime]:
+    """The protocol's next planned doses: those within the horizon, and at least the next two."""
+    current = protocol.current
+    if status.next_due is None:
+        return []
+    if current.course:
+        first = first_dose(user, protocol)
+        starts_at = status.next_due if first is None else first.occurred_at
+        offsets = current.course["offsets_weeks"]
+        times = [
+            schedule.course_due(first.occurred_at if first else None, offsets, n, starts_at)
+            for n in range(status.taken, len(offsets))
+        ]
+        due = [t for t in times if t is not None]
+    else:
+        plan = current.plan()
+        if plan is None:
+            return [status.next_due]
+        due = schedule.upcoming(plan, status.next_due, now + timedelta(days=3660), tz, limit=PER_PROTOCOL)
+    return [t for i, t in enumerate(due) if i < AT_LEAST or t <= now + HORIZON][:PER_PROTOCOL]
 
 
 def build_feed(user: User, tz: tzinfo = UTC, now: datetime | None = None) -> bytes:
@@ -27,15 +50,13 @@ def build_feed(user: User, tz: tzinfo = UTC, now: datetime | None = None) -> byt
     cal.add("refresh-interval;value=duration", "PT1H")
     for protocol in Protocol.objects.for_user(user).active():
         status = protocol_status(user, protocol, tz, now)
-        plan = protocol.current.plan()
-        if status.next_due is None or plan is None:
-            continue
-        first = first_dose(user, protocol)
-        for due in schedule.upcoming(plan, status.next_due, now + HORIZON, tz, limit=PER_PROTOCOL):
+        for i, due in enumerate(planned(user, protocol, status, tz, now)):
             dose = status.dose
-            if plan.ladder:
-                step = schedule.ladder_step(plan, first.occurred_at if first else due, due) or 0
-                dose = plan.ladder[step].dose
+            plan = protocol.current.plan()
+            if plan is not None and plan.ladder:  # the step each planned dose is at, if the ones before are taken
+                dose = plan.ladder[
+                    schedule.ladder_step(plan, status.taken + i, protocol.current.confirmed_step) or 0
+                ].dose
             event = icalendar.Event()
             event.add("uid", f"{protocol.uid}-{due.astimezone(UTC):%Y%m%dT%H%M%SZ}@shotlee")
             event.add("dtstamp", now.astimezone(UTC))
