@@ -8,6 +8,8 @@ PY ?= $(shell for p in /usr/bin/python3 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee
+HOST ?= 127.0.0.1
+PORT ?= 8000
 TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
 
 .PHONY: run test test-sqlite test-postgres bench lint venv dev
@@ -32,7 +34,7 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py load_guides
 	DEBUG=1 $(BIN)/python manage.py check
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: dev
 	$(MAKE) --no-print-directory test-sqlite
