@@ -259,9 +259,14 @@ class Load:
         barrier.wait()
         for t in threads:
             t.join(timeout=duration + REQUEST_TIMEOUT + 30)
+        return self._judge(case, results, timing["start"], timing["end"])
+
+    def _judge(self, case: Case, results: list[dict[str, Any]], start: float, end: float) -> dict[str, Any]:
+        """The clients' samples as one summary; answers that were not the expected status become errors."""
+        clients = len(results)
         done = [r for r in results if r]
         samples = [x for r in done for x in r["samples"]]
-        wall = max((r["finished"] for r in done), default=timing["end"]) - timing["start"]
+        wall = max((r["finished"] for r in done), default=end) - start
         latencies = [elapsed for elapsed, _ in samples]
         good = sum(1 for _, status in samples if status == case.expect)
         error_text = next((r["error"] for r in done if r["error"]), "")

@@ -166,8 +166,14 @@ def second(ctx: Engine) -> None:
 
 
 def emit(ctx: Engine, passes: list[dict[str, Any]]) -> None:
-    inproc = {name: summarize([x for p in passes for x in p["inprocess"][name]]) for name in ("minimal", "insert")}
     database = "SQLite, WAL, FULL" if ctx.engine == "sqlite" else "PostgreSQL"
+    emit_inprocess(ctx, passes, database)
+    if ctx.http:
+        emit_http(ctx, passes, database)
+
+
+def emit_inprocess(ctx: Engine, passes: list[dict[str, Any]], database: str) -> None:
+    inproc = {name: summarize([x for p in passes for x in p["inprocess"][name]]) for name in ("minimal", "insert")}
     ctx.add(
         Row(
             "ref.minimal_view.inprocess",
@@ -198,8 +204,9 @@ def emit(ctx: Engine, passes: list[dict[str, Any]]) -> None:
                 **pick(commit),
             )
         )
-    if not ctx.http:
-        return
+
+
+def emit_http(ctx: Engine, passes: list[dict[str, Any]], database: str) -> None:
     drift: list[str] = []
     for clients in (1, 8):
         for kind, label, unit in (

@@ -158,11 +158,41 @@ def validate(data: Any, filename: str, *, today: date | None = None) -> dict[str
     for field in ("side_effects", "metrics"):
         c.strings(data[field], field)
     c.strings(data.get("unconfirmed", []), "unconfirmed")
+    sources = _sources(c, data["sources"], today)
+    source_keys = set(sources)
 
-    if not isinstance(data["sources"], list) or not data["sources"]:
+    if not isinstance(data["regimens"], list) or not data["regimens"]:
+        c.fail("regimens", "must list at least one regimen")
+    regimen_keys: set[str] = set()
+    texts: list[str] = []
+    for i, regimen in enumerate(data["regimens"]):
+        texts += _regimen(c, regimen, f"regimens[{i}]", source_keys, regimen_keys)
+
+    if not isinstance(data["faq"], list):
+        c.fail("faq", "must be a list")
+    for i, item in enumerate(data["faq"]):
+        c.keys(item, f"faq[{i}]", {"q", "a"})
+        c.text(item["q"], f"faq[{i}].q")
+        c.text(item["a"], f"faq[{i}].a")
+
+    texts += _safety(c, data, sources)
+
+    texts += [data[f] for f in ("device", "deep_dive", "mechanism", "summary")]
+    texts += [data.get("standardization_note") or "", data.get("side_effects_note") or ""]
+    texts += [item[k] for item in data["faq"] for k in ("q", "a")]
+    for text in texts:
+        for key in CITATION.findall(text):
+            if key not in source_keys:
+                c.fail("sources", f"[S:{key}] is cited but not listed")
+    return cast(dict[str, Any], data)
+
+
+def _sources(c: _Check, listed: Any, today: date) -> dict[str, dict[str, Any]]:
+    """The sources by key; a label's revision (version) cannot be later than the day it was checked."""
+    if not isinstance(listed, list) or not listed:
         c.fail("sources", "must list at least one source")
     sources: dict[str, dict[str, Any]] = {}
-    for i, source in enumerate(data["sources"]):
+    for i, source in enumerate(listed):
         field = f"sources[{i}]"
         c.keys(source, field, SOURCE_KEYS, SOURCE_OPTIONAL)
         key = c.text(source["key"], f"{field}.key")
@@ -195,32 +225,7 @@ def validate(data: Any, filename: str, *, today: date | None = None) -> dict[str
                     f"label revision {version} is later than reviewed_on {source['reviewed_on']}:"
                     " a version cannot be checked before it exists",
                 )
-    source_keys = set(sources)
-
-    if not isinstance(data["regimens"], list) or not data["regimens"]:
-        c.fail("regimens", "must list at least one regimen")
-    regimen_keys: set[str] = set()
-    texts: list[str] = []
-    for i, regimen in enumerate(data["regimens"]):
-        texts += _regimen(c, regimen, f"regimens[{i}]", source_keys, regimen_keys)
-
-    if not isinstance(data["faq"], list):
-        c.fail("faq", "must be a list")
-    for i, item in enumerate(data["faq"]):
-        c.keys(item, f"faq[{i}]", {"q", "a"})
-        c.text(item["q"], f"faq[{i}].q")
-        c.text(item["a"], f"faq[{i}].a")
-
-    texts += _safety(c, data, sources)
-
-    texts += [data[f] for f in ("device", "deep_dive", "mechanism", "summary")]
-    texts += [data.get("standardization_note") or "", data.get("side_effects_note") or ""]
-    texts += [item[k] for item in data["faq"] for k in ("q", "a")]
-    for text in texts:
-        for key in CITATION.findall(text):
-            if key not in source_keys:
-                c.fail("sources", f"[S:{key}] is cited but not listed")
-    return cast(dict[str, Any], data)
+    return sources
 
 
 def _safety(c: _Check, data: dict[str, Any], sources: dict[str, dict[str, Any]]) -> list[str]:
@@ -293,7 +298,12 @@ def _regimen(c: _Check, regimen: Any, field: str, source_keys: set[str], seen: s
     for source in sources:
         c.source_key(source, f"{field}.sources", source_keys)
     c.text(regimen["notes"], f"{field}.notes", empty=True)
+    return texts + _regimen_extras(c, regimen, field, route, source_keys)
 
+
+def _regimen_extras(c: _Check, regimen: Any, field: str, route: str, source_keys: set[str]) -> list[str]:
+    """A regimen's sites, pharmacokinetics and missed-dose advice; returns its texts (for citation checks)."""
+    texts: list[str] = []
     # Sites belong to the regimen: Xyosted is abdomen-only, intramuscular enanthate is not; oral and topical: [].
     sites = c.strings(regimen["sites"], f"{field}.sites")
     if len(set(sites)) != len(sites):
