@@ -96,6 +96,24 @@ def set_head(head: Any, seq: int, head_hash: str) -> None:
     LedgerHead.objects.filter(pk=head.pk).update(seq=seq, head_hash=head_hash)
 
 
+def dose_payloads(protocol: Any, spec: dict[str, Any]) -> list[str]:
+    """The payload record_dose writes for a dose of the protocol's own amount, one per site in rotation."""
+    return [
+        hashchain.canonical_text(
+            {
+                "amount": hashchain.format_decimal(Decimal(spec["dose"])),
+                "compound_name": spec["name"],
+                "route": spec["route"],
+                "site": site,
+                "note": "",
+                "acknowledged": [],
+                "protocol_version_seq": protocol.version_seq,
+            }
+        )
+        for site in spec.get("sites") or [""]
+    ]
+
+
 def chain_rows(
     user: Any,
     protocol: Any,
@@ -111,23 +129,8 @@ def chain_rows(
     entries and checkpoints and the new head (seq, hash).
     """
     key = compound_key(spec["compound"])
-    amount = Decimal(spec["dose"])
-    sites = spec.get("sites") or [""]
-    payloads = [
-        hashchain.canonical_text(
-            {
-                "amount": hashchain.format_decimal(amount),
-                "compound_name": spec["name"],
-                "route": spec["route"],
-                "site": site,
-                "note": "",
-                "acknowledged": [],
-                "protocol_version_seq": protocol.version_seq,
-            }
-        )
-        for site in sites
-    ]
-    micro = to_micro(amount)
+    payloads = dose_payloads(protocol, spec)
+    micro = to_micro(Decimal(spec["dose"]))
     entries, checkpoints = [], []
     for j, at in enumerate(times):
         seq += 1

@@ -182,6 +182,37 @@ def render(
     args: argparse.Namespace,
     elapsed: float,
 ) -> str:
+    lines = header(info, results, args, elapsed)
+    for engine, reason in skipped.items():
+        lines += [f"{ENGINE_NAMES[engine]} skipped: {reason}.", ""]
+    summary: list[tuple[str, Row, dict[str, Row]]] = []
+    for engine, result in results.items():
+        lines += engine_section(engine, result)
+        if not result.get("failed"):
+            by_key = {row.scenario: row for row in result["rows"]}
+            summary += [(engine, row, by_key) for row in result["rows"] if row.verdict is not None]
+    if any(not r.get("failed") for r in results.values()):
+        load = next((r["load"] for r in results.values() if r.get("load")), "not run")
+        lines += method_notes(args, load)
+        lines.append("")
+    if summary:
+        lines += ["**Targets** (ratios to references measured in the same run)", ""]
+        for engine, row, by_key in summary:
+            target = target_for(row.scenario)
+            why = target.why if target else row.target
+            where = f"{row.size:,} prior entries" if row.size is not None else ""
+            lines.append(
+                f"- {verdict_text(row)} {ENGINE_NAMES[engine]} · {why} — measured "
+                f"{measured(row, by_key.get(row.reference or ''))} · `{row.scenario}`{f', {where}' if where else ''}"
+                + (f" ({row.errors:,} failed requests)" if row.errors else "")
+                + (f"; {row.note}" if row.note else "")
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def header(info: dict[str, Any], results: dict[str, Any], args: argparse.Namespace, elapsed: float) -> list[str]:
+    """The run's first lines: the machine, versions, server setup, load tool, and a warning if the CPU was busy."""
     lines = []
     pg = next((r["pg_version"] for r in results.values() if r.get("pg_version")), None)
     servers = ", ".join(
@@ -204,43 +235,23 @@ def render(
             f"⚠ Other work was using the CPU ({shown}): the figures below are noisy; rerun on a quiet machine.",
         ]
     lines.append("")
-    for engine, reason in skipped.items():
-        lines += [f"{ENGINE_NAMES[engine]} skipped: {reason}.", ""]
-    summary: list[tuple[str, Row, dict[str, Row]]] = []
-    for engine, result in results.items():
-        name = ENGINE_NAMES[engine]
-        lines += [f"### {name}", ""]
-        if result.get("failed"):
-            lines += [f"The {name} run failed ({result['failed']}); see the log above.", ""]
-            continue
-        rows = result["rows"]
-        lines += table(rows)
+    return lines
+
+
+def engine_section(engine: str, result: dict[str, Any]) -> list[str]:
+    """One engine's table, notes and errors."""
+    name = ENGINE_NAMES[engine]
+    lines = [f"### {name}", ""]
+    if result.get("failed"):
+        return lines + [f"The {name} run failed ({result['failed']}); see the log above.", ""]
+    lines += table(result["rows"])
+    lines.append("")
+    lines += [f"- {note}" for note in result.get("notes", [])]
+    if result.get("notes"):
         lines.append("")
-        for note in result.get("notes", []):
-            lines.append(f"- {note}")
-        if result.get("notes"):
-            lines.append("")
-        if result.get("errors"):
-            lines += [f"**Errors:** {'; '.join(result['errors'])}", ""]
-        by_key = {row.scenario: row for row in rows}
-        summary += [(engine, row, by_key) for row in rows if row.verdict is not None]
-    if any(not r.get("failed") for r in results.values()):
-        lines += method_notes(args, load)
-        lines.append("")
-    if summary:
-        lines += ["**Targets** (ratios to references measured in the same run)", ""]
-        for engine, row, by_key in summary:
-            target = target_for(row.scenario)
-            why = target.why if target else row.target
-            where = f"{row.size:,} prior entries" if row.size is not None else ""
-            lines.append(
-                f"- {verdict_text(row)} {ENGINE_NAMES[engine]} · {why} — measured "
-                f"{measured(row, by_key.get(row.reference or ''))} · `{row.scenario}`{f', {where}' if where else ''}"
-                + (f" ({row.errors:,} failed requests)" if row.errors else "")
-                + (f"; {row.note}" if row.note else "")
-            )
-        lines.append("")
-    return "\n".join(lines)
+    if result.get("errors"):
+        lines += [f"**Errors:** {'; '.join(result['errors'])}", ""]
+    return lines
 
 
 def write_json(
