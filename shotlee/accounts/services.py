@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
 from shotlee.ledger import sql
+from shotlee.ledger.erase import erase_chain
 from shotlee.ledger.services import create_head
 
 USERNAME_MAX = 150
@@ -96,3 +97,11 @@ def rotate_calendar_token(user: User) -> str:
 def user_for_calendar(raw: str) -> User | None:
     token = CalendarToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
     return token.user if token is not None and token.user.is_active else None
+
+
+def erase_account(user: User) -> None:
+    """Remove the person: every ledger record (through ledger.erase, leaving a tombstone), then the account and
+    everything that hangs off it (profile, tokens, protocols, custom metric types), in one transaction."""
+    with transaction.atomic():
+        erase_chain(user)
+        user.delete()
