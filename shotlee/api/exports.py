@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from ninja import File, Router
 from ninja.files import UploadedFile
@@ -12,10 +15,10 @@ from shotlee.reports import compare, exports
 router = Router(tags=["exports"])
 
 MAX_UPLOAD = 200 * 1024 * 1024
-OPTIONAL_FILE = File(None)
+OPTIONAL_FILE: Any = File(None)  # type: ignore[type-arg]
 
 
-def download(body: object, content_type: str, name: str) -> StreamingHttpResponse:
+def download(body: Iterable[Any], content_type: str, name: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -43,7 +46,7 @@ def export_fhir(request: ApiCall) -> StreamingHttpResponse:
 
 
 @router.post("/export/verify", response={200: dict, 401: dict, 422: dict})
-def verify_kept(request: ApiCall, file: UploadedFile = OPTIONAL_FILE) -> HttpResponse:  # type: ignore[assignment]
+def verify_kept(request: ApiCall, file: UploadedFile = OPTIONAL_FILE) -> HttpResponse:
     """Upload an export or a checkpoint saved earlier (multipart `file`, or the JSON as the body): `ok` says whether
     today's history still extends it; otherwise `first_bad_seq` names the first missing or changed entry."""
     if file is not None:

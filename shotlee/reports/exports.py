@@ -53,7 +53,7 @@ def entries(user: User, upto: int, kind: str | None = None) -> Iterator[tuple[En
             return
         for entry in chunk:
             replaced = getattr(entry, "replaced_by_seq", None)
-            yield entry, (replaced, entry.replaced_by_kind) if replaced else None  # type: ignore[attr-defined]
+            yield entry, (replaced, entry.replaced_by_kind) if replaced else None
         last = chunk[-1].seq
 
 

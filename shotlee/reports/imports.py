@@ -84,8 +84,10 @@ class Context:
     doses: dict[str, str] = field(default_factory=dict)  # exported dose uid -> this account's
 
 
-# A planned row: its label for messages, the record id it will get, and how to append it (returning warnings).
-Step = tuple[str, uuid.UUID | None, Callable[[LedgerHead, Context], list[rules.Warning]]]
+# A planned row: its label for messages, the record id it will get, and how to append it. The append returns the
+# warnings the rules raised, or None when the record was there already.
+Append = Callable[["LedgerHead", "Context"], "list[rules.Warning] | None"]
+Step = tuple[str, uuid.UUID | None, Append]
 
 
 @dataclass
@@ -123,6 +125,9 @@ def run(
                 continue
             except (Protocol.DoesNotExist, Entry.DoesNotExist, MetricType.DoesNotExist):
                 errors[label] = {"protocol": "refers to a protocol or dose that is not in this file or account"}
+                continue
+            if fired is None:  # there already (a protocol imported before)
+                already += 1
                 continue
             if fired:
                 warnings[label] = fired
@@ -174,6 +179,7 @@ def _csv_time(raw: str, tz: tzinfo) -> datetime:
     text = raw.strip()
     if not text:
         raise InvalidInput({"occurred_at": "is required (when the dose was taken)"})
+    value: datetime | None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -187,7 +193,7 @@ def _csv_time(raw: str, tz: tzinfo) -> datetime:
         if value is None:
             raise InvalidInput(
                 {"occurred_at": f"“{text}” is not a time; write 2026-01-31T08:00:00+01:00 or 2026-01-31 08:00"}
-            ) from None
+            )
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value
@@ -284,14 +290,15 @@ def export_steps(user: User, data: bytes) -> tuple[list[Step], dict[str, int]]:
     return steps, skipped
 
 
-def _protocol_step(
-    user: User, subject: str, item: dict[str, Any]
-) -> Callable[[LedgerHead, Context], list[rules.Warning]]:
-    def append(head: LedgerHead, context: Context) -> list[rules.Warning]:
+def _protocol_step(user: User, subject: str, item: dict[str, Any]) -> Append:
+    def append(head: LedgerHead, context: Context) -> list[rules.Warning] | None:
         uid = derived_uid(user, "protocol", subject)
         existing = Protocol.objects.for_user(user).filter(uid=uid).first()
+        if existing is not None:
+            context.protocols[subject] = existing
+            return None
         payload = item["payload"]
-        context.protocols[subject] = existing or start_protocol(
+        context.protocols[subject] = start_protocol(
             head, user, payload["settings"], uid=uid, stopped=payload.get("action") == "stop"
         )
         return []

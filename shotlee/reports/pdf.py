@@ -79,7 +79,9 @@ def _table(rows: list[list[Any]], widths: list[float]) -> Table:
 def _chart(title: str, unit: str, points: list[tuple[float, float]], start: datetime, end: datetime) -> Drawing:
     """A small line chart of one metric over the period (x: days since the period's start)."""
     drawing = Drawing(85 * mm, 42 * mm)
-    drawing.add(String(0, 42 * mm - 10, f"{title} ({unit})", fontName="Helvetica-Bold", fontSize=8))
+    drawing.add(
+        String(0, 42 * mm - 10, f"{title} ({unit}) by day of the period", fontName="Helvetica-Bold", fontSize=8)
+    )
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 22, 14, 85 * mm - 30, 42 * mm - 34
     plot.data = [points]
@@ -95,7 +97,6 @@ def _chart(title: str, unit: str, points: list[tuple[float, float]], start: date
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 1
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = low - pad, high + pad
     drawing.add(plot)
-    drawing.add(String(22, 2, "days since the start of the period", fontName="Helvetica", fontSize=6))
     return drawing
 
 

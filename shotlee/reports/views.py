@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 # ---- "Your data": downloads, the check of a kept copy, import, the clinician report
 
 
-def _download(body: object, content_type: str, name: str) -> StreamingHttpResponse:
+def _download(body: Iterable[Any], content_type: str, name: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
