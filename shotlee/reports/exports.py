@@ -38,20 +38,27 @@ def snapshot(user: User) -> tuple[LedgerHead, Checkpoint | None]:
 
 
 def entries(user: User, upto: int, kind: str | None = None) -> Iterator[tuple[Entry, tuple[int, str] | None]]:
-    """The user's entries up to seq `upto`, in seq order, each with (seq, kind) of what replaced it; chunked."""
-    rows = Entry.objects.filter(user_id=user.pk, seq__lte=upto)
-    if kind is not None:
-        rows = rows.filter(kind=kind)
-    rows = rows.annotate(
-        replaced_by_seq=Subquery(_replacement.values("seq")[:1]),
-        replaced_by_kind=Subquery(_replacement.values("kind")[:1]),
-    ).order_by("seq")
+    """The user's entries up to seq `upto`, in seq order, each with (seq, kind) of what replaced it; chunked.
+
+    Every chunk walks the (user, seq) index; `kind` is picked out here rather than in SQL, where a kind filter
+    would make the engine sort all of that kind's rows for every chunk (quadratic in the history).
+    """
+    rows = (
+        Entry.objects.filter(user_id=user.pk, seq__lte=upto)
+        .annotate(
+            replaced_by_seq=Subquery(_replacement.values("seq")[:1]),
+            replaced_by_kind=Subquery(_replacement.values("kind")[:1]),
+        )
+        .order_by("seq")
+    )
     last = 0
     while True:
         chunk = list(rows.filter(seq__gt=last)[:CHUNK])
         if not chunk:
             return
         for entry in chunk:
+            if kind is not None and entry.kind != kind:
+                continue
             replaced = getattr(entry, "replaced_by_seq", None)
             yield entry, (replaced, entry.replaced_by_kind) if replaced else None
         last = chunk[-1].seq
@@ -88,16 +95,18 @@ def json_export(user: User) -> Iterator[str]:
         '"entries":[\n'
     )
     guides: set[tuple[str, str]] = set()
-    first = True
+    lines: list[str] = []
     for entry, _ in entries(user, head.seq):
         if entry.kind == PROTOCOL:
             settings = entry.data.get("settings") or {}
             if settings.get("guide") and settings.get("guide_version"):
                 guides.add((settings["guide"], settings["guide_version"]))
-        yield ("" if first else ",\n") + json.dumps(
-            exported_record(entry), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        )
-        first = False
+        lines.append(json.dumps(exported_record(entry), ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+        if len(lines) == CHUNK:  # one write per chunk, not per entry
+            yield ",\n".join(lines) + (",\n" if entry.seq < head.seq else "")
+            lines = []
+    if lines:
+        yield ",\n".join(lines)
     versions = []
     for slug, content_hash in sorted(guides):
         found = GuideVersion.objects.filter(slug=slug, content_hash=content_hash).first()
@@ -190,6 +199,7 @@ def fhir_export(user: User, tz: tzinfo) -> Iterator[str]:
         f'"meta":{json.dumps({"tag": [{"system": "urn:shotlee:chain-head", "code": head.head_hash}]})},'
         '"entry":[\n' + json.dumps({"fullUrl": patient_url, "resource": patient})
     )
+    lines: list[str] = []
     for entry, replaced in entries(user, head.seq):
         kind = kinds.get(entry.kind) if entry.kind in kinds.names() else None
         if kind is None or kind.export is None or kind.export.fhir is None:
@@ -197,6 +207,10 @@ def fhir_export(user: User, tz: tzinfo) -> Iterator[str]:
         replaced_by = Entry(seq=replaced[0], kind=replaced[1]) if replaced is not None else None
         resource = kind.export.fhir(entry, kinds.FhirContext(patient_url, replaced_by, tz))
         if resource is not None:
-            item = {"fullUrl": f"urn:uuid:{entry.uid}", "resource": resource}
-            yield ",\n" + json.dumps(item, ensure_ascii=False)
-    yield "\n]}\n"
+            lines.append(
+                ",\n" + json.dumps({"fullUrl": f"urn:uuid:{entry.uid}", "resource": resource}, ensure_ascii=False)
+            )
+        if len(lines) == CHUNK:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines) + "\n]}\n"
