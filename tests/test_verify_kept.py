@@ -28,11 +28,21 @@ def check(api, raw: bytes):
     )
 
 
+def settle() -> None:
+    """PostgreSQL refuses to alter a table with deferred foreign-key checks pending: fire them now."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @pytest.fixture
 def attacker(db):
     """Database write access without the key: triggers off, restored afterwards."""
+    settle()
     triggers.uninstall(connection)
     yield connection
+    settle()
     triggers.install(connection)
 
 
