@@ -113,3 +113,43 @@ def test_the_page_says_the_same(alice, kept, attacker):
     bad = client.post("/data/check/", {"file": SimpleUploadedFile("kept.json", kept)})
     assert bad.status_code == 200 and b"Problem found at entry #11" in bad.content
     assert client.post("/data/check/", {}).status_code == 422
+
+
+def rewrite_and_resign(user_id: int, from_seq: int) -> None:
+    """Someone with database access *and* the key changes entry `from_seq` and recomputes and re-signs everything
+    after it: the chain verifies on its own again."""
+    from django.conf import settings
+
+    from shotlee.ledger.models import Entry
+    from shotlee.lib import hashchain
+
+    prev = Entry.objects.get(user_id=user_id, seq=from_seq - 1).hash
+    with connection.cursor() as cursor:
+        for entry in Entry.objects.filter(user_id=user_id, seq__gte=from_seq).order_by("seq"):
+            if entry.seq == from_seq:
+                entry.unit = "mcg"
+            entry.prev_hash = prev
+            entry.hash = prev = entry.compute_hash()
+            cursor.execute(
+                "UPDATE ledger_entry SET unit = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [entry.unit, entry.prev_hash, entry.hash, entry.pk],
+            )
+            signature = hashchain.sign_checkpoint(settings.LEDGER_KEY, user_id, entry.seq, entry.hash)
+            cursor.execute(
+                "UPDATE ledger_checkpoint SET head_hash = %s, signature = %s WHERE user_id = %s AND seq = %s",
+                [entry.hash, signature, user_id, entry.seq],
+            )
+        cursor.execute("UPDATE ledger_head SET head_hash = %s WHERE user_id = %s", [prev, user_id])
+
+
+def test_a_rewritten_and_re_signed_history_is_named_by_the_first_changed_seq(alice, alice_api, kept, attacker):
+    rewrite_and_resign(alice.pk, 4)
+    assert verify_user(alice.pk).ok  # the server alone cannot tell
+    result = check(alice_api, kept).json()
+    assert result == {
+        "ok": False,
+        "kept": 15,
+        "today": 15,
+        "first_bad_seq": 4,
+        "reason": "entry #4 has changed since you saved this copy",
+    }
