@@ -232,3 +232,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# Email (password resets). EMAIL_URL is one line: smtp://user:password@host:587 (STARTTLS with smtp+tls://,
+# TLS from the start with smtp+ssl://), or console:// to print messages. Without it, the usual EMAIL_* variables;
+# with neither, DEBUG prints messages to the console and production sends through an SMTP server on localhost.
+EMAIL_URL = env("EMAIL_URL")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Shotlee <noreply@localhost>")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+if EMAIL_URL:
+    _email = urlsplit(EMAIL_URL)
+    if _email.scheme == "console":
+        EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    elif _email.scheme in ("smtp", "smtp+tls", "smtp+ssl"):
+        EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        EMAIL_HOST = _email.hostname or "localhost"
+        EMAIL_PORT = _email.port or {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}[_email.scheme]
+        EMAIL_HOST_USER = unquote(_email.username or "")
+        EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+        EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+        EMAIL_USE_SSL = _email.scheme == "smtp+ssl"
+    else:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme {_email.scheme!r} is not supported (smtp, smtp+tls, smtp+ssl, console)"
+        )
+elif env("EMAIL_HOST") or not DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

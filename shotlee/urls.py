@@ -14,6 +14,6 @@ urlpatterns = [
     path("history/", include("shotlee.history.urls")),
     path("side-effects/", include("shotlee.symptoms.urls")),
     path("metrics/", include("shotlee.metrics.urls")),
-    path("calendar/", include("shotlee.reports.urls")),
+    path("", include("shotlee.reports.urls")),  # calendar/ and data/
     path("admin/", admin.site.urls),
 ]

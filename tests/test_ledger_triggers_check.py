@@ -41,7 +41,7 @@ def restore_triggers(db):
 
 def test_every_expected_trigger_is_installed_after_migrations(db):
     expected = triggers.expected_triggers(connection.vendor)
-    assert len(expected) == (6 if connection.vendor == "sqlite" else 4)
+    assert len(expected) == (9 if connection.vendor == "sqlite" else 6)  # entries, checkpoints, tombstones
     assert triggers.missing(connection) == []
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":

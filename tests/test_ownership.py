@@ -6,6 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
+from shotlee.accounts.models import ApiToken
+from shotlee.accounts.services import issue_token
 from shotlee.ledger.models import Entry
 from tests.conftest import make_protocol
 
@@ -18,6 +20,21 @@ KNOWN_ROUTES = {
     "accounts/login/",
     "accounts/logout/",
     "accounts/settings/",
+    "accounts/password/",
+    "accounts/password/reset/",
+    "accounts/password/reset/sent/",
+    "accounts/password/reset/<uidb64>/<token>/",
+    "accounts/password/reset/done/",
+    "accounts/tokens/",
+    "accounts/delete/",
+    "data/",
+    "data/export.json",
+    "data/export.csv.zip",
+    "data/export.fhir.json",
+    "data/check/",
+    "data/import/",
+    "data/import/template.csv",
+    "data/report/",
     "guides/",
     "guides/<slug:slug>/",
     "protocols/",
@@ -53,6 +70,10 @@ KNOWN_ROUTES = {
     "api/v1/metrics",
     "api/v1/metric-types",
     "api/v1/metric-types/<type_id>",
+    "api/v1/export.json",
+    "api/v1/export.csv.zip",
+    "api/v1/export.fhir.json",
+    "api/v1/export/verify",
 }
 
 
@@ -85,7 +106,9 @@ def alice_world(alice, alice_api):
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY reading"})
     kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
     assert effect.status_code == reading.status_code == kind.status_code == 201
+    issue_token(alice, "ALICE-CANARY token")
     return {
+        "token": str(ApiToken.objects.get(user=alice, name="ALICE-CANARY token").pk),
         "protocol": protocol["id"],
         "dose": dose.json()["id"],
         "effect": effect.json()["id"],
@@ -129,6 +152,8 @@ def web_attempts(world):
         ("post", f"/history/{world['reading']}/correct/", {"action": "void", "reason": "bob"}),
         ("get", f"/side-effects/log/?protocol={p}", None),
         ("get", f"/metrics/log/?type=custom:{world['type']}", None),
+        ("get", f"/data/report/?make=1&protocol={p}", None),
+        ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
     ]
 
 
@@ -142,8 +167,9 @@ def test_bob_gets_404_on_every_api_url_holding_alice_s_ids(alice_world, bob_api)
         response = getattr(bob_api, method)(path, body) if body is not None else getattr(bob_api, method)(path)
         assert response.status_code == 404, (method, path, response.status_code)
         missing = path
-        for value in alice_world.values():
-            missing = missing.replace(value, MISSING)
+        for key, value in alice_world.items():
+            if key != "token":  # a small integer, not an id in any API path
+                missing = missing.replace(value, MISSING)
         if missing != path:
             same = getattr(bob_api, method)(missing, body) if body is not None else getattr(bob_api, method)(missing)
             assert same.status_code == 404 and same.content == response.content, path
@@ -174,10 +200,13 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/api/v1/side-effects",
         "/api/v1/metrics",
         "/api/v1/metric-types",
+        "/api/v1/export.json",
+        "/api/v1/export.fhir.json",
     ]:
         response = bob_api.get(path)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
         assert response.status_code == 200
-        assert b"ALICE-CANARY" not in response.content and alice_world["protocol"].encode() not in response.content
+        assert b"ALICE-CANARY" not in content and alice_world["protocol"].encode() not in content
     assert bob_api.get("/api/v1/ledger").json()["items"] == []
     client = Client()
     client.force_login(bob)
@@ -191,10 +220,17 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/metrics/types/",
         "/side-effects/log/",
         "/metrics/log/",
+        "/data/",
+        "/data/report/",
+        "/data/import/",
+        "/accounts/tokens/",
+        "/data/export.json",
+        "/data/export.fhir.json",
     ]:
         response = client.get(path)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
         assert response.status_code == 200, path
-        assert b"ALICE-CANARY" not in response.content
+        assert b"ALICE-CANARY" not in content
 
 
 def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
@@ -205,6 +241,9 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
         "/api/v1/ledger",
         "/api/v1/ledger/verify",
         f"/api/v1/protocols/{alice_world['protocol']}",
+        "/api/v1/export.json",
+        "/api/v1/export.csv.zip",
+        "/api/v1/export.fhir.json",
     ]:
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.get("/api/v1/doses", headers={"Authorization": "Bearer sht_not-a-token"}).status_code == 401
@@ -214,8 +253,18 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
         "/doses/log/",
         "/accounts/settings/",
         f"/protocols/{alice_world['protocol']}/",
+        "/accounts/tokens/",
+        "/accounts/delete/",
+        "/accounts/password/",
+        "/data/",
+        "/data/export.json",
+        "/data/check/",
+        "/data/import/",
+        "/data/report/",
     ]:
         response = anonymous.get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
+    for path in ["/accounts/password/reset/", "/accounts/password/reset/sent/", "/accounts/password/reset/done/"]:
+        assert anonymous.get(path).status_code == 200, path
     for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json", "/guides/", "/api/v1/guides"]:
         assert anonymous.get(path).status_code == 200, path

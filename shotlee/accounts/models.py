@@ -53,8 +53,14 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=60, blank=True, default="")  # what the person calls it: "phone", "script"
+    last_used_at = models.DateTimeField(null=True, blank=True)  # to the minute (accounts.services.user_for_token)
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: until revoked
 
     objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"token {self.digest[:8]} of {self.user_id}"

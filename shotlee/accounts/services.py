@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 
 from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
 from shotlee.ledger import sql
+from shotlee.ledger.erase import erase_chain
 from shotlee.ledger.services import create_head
 
 USERNAME_MAX = 150
@@ -54,10 +57,28 @@ def register_user(username: str, password: str, timezone: str = "UTC") -> User:
     return user
 
 
-def issue_token(user: User) -> str:
+TOKEN_NAME_MAX = 60
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def issue_token(user: User, name: str = "", expires_at: datetime | None = None) -> str:
+    """A new bearer token; only its digest is kept, so the raw value is shown once."""
     raw = "sht_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, digest=token_digest(raw))
+    ApiToken.objects.create(
+        user=user, digest=token_digest(raw), name=name.strip()[:TOKEN_NAME_MAX], expires_at=expires_at
+    )
     return raw
+
+
+def revoke_calling_token(user: User, authorization: str) -> None:
+    """Revoke the token an API request was made with (its Authorization header)."""
+    raw = authorization.partition(" ")[2].strip()
+    ApiToken.objects.for_user(user).filter(digest=token_digest(raw)).delete()
+
+
+def end_other_access(user: User) -> None:
+    """After a password change or reset: every API token ends (sessions end with the password's hash)."""
+    ApiToken.objects.for_user(user).delete()
 
 
 # Every API call looks its token up: the QuerySet is compiled once (bench row "POST /api/v1/doses", in-process).
@@ -65,7 +86,7 @@ def issue_token(user: User) -> str:
 _TOKEN_OWNER = sql.Compiled(
     lambda digest: ApiToken.objects.filter(digest=digest).values_list(
         "user_id", "user__username", "user__is_active", "user__profile__id", "user__profile__timezone",
-        "user__profile__units",
+        "user__profile__units", "id", "last_used_at", "expires_at",
     ),
     digest=str,
 )  # fmt: skip
@@ -76,7 +97,12 @@ def user_for_token(raw: str) -> User | None:
     rows = _TOKEN_OWNER(digest=token_digest(raw))
     if not rows or not rows[0][2]:
         return None
-    user_id, username, is_active, profile_id, tz, units = rows[0]
+    user_id, username, is_active, profile_id, tz, units, token_id, last_used_at, expires_at = rows[0]
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        return None
+    if last_used_at is None or now - last_used_at >= LAST_USE_RESOLUTION:
+        _note_use(token_id, now)
     user = get_user_model().from_db(connection.alias, ["id", "username", "is_active"], [user_id, username, is_active])
     if profile_id is not None:
         profile = Profile.from_db(
@@ -84,6 +110,14 @@ def user_for_token(raw: str) -> User | None:
         )
         user._state.fields_cache["profile"] = profile
     return user
+
+
+def _note_use(token_id: int, now: datetime) -> None:
+    """The token's last use, to the minute: one small write a minute per token, not one per call. Best effort."""
+    try:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    except OperationalError:
+        pass  # a busy SQLite writer: the time shown is a minute older, nothing else depends on it
 
 
 def rotate_calendar_token(user: User) -> str:
@@ -96,3 +130,11 @@ def rotate_calendar_token(user: User) -> str:
 def user_for_calendar(raw: str) -> User | None:
     token = CalendarToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
     return token.user if token is not None and token.user.is_active else None
+
+
+def erase_account(user: User) -> None:
+    """Remove the person: every ledger record (through ledger.erase, leaving a tombstone), then the account and
+    everything that hangs off it (profile, tokens, protocols, custom metric types), in one transaction."""
+    with transaction.atomic():
+        erase_chain(user)
+        user.delete()

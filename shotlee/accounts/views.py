@@ -1,19 +1,35 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from shotlee.accounts.http import SignedIn
-from shotlee.accounts.models import CalendarToken, Profile, valid_timezone
-from shotlee.accounts.services import RegistrationError, register_user, rotate_calendar_token
+from shotlee.accounts.models import ApiToken, CalendarToken, Profile, valid_timezone
+from shotlee.accounts.services import (
+    TOKEN_NAME_MAX,
+    RegistrationError,
+    end_other_access,
+    erase_account,
+    issue_token,
+    register_user,
+    rotate_calendar_token,
+)
 from shotlee.lib.metrics import BUILT_IN, PREFERENCES
 
 
@@ -68,6 +84,23 @@ def account_settings(request: SignedIn) -> HttpResponse:
             "unit_rows": _unit_rows(profile),
         }
         return render(request, "accounts/settings.html", context)
+    if request.method == "POST" and request.POST.get("form") == "email":
+        email = request.POST.get("email", "").strip()
+        try:
+            if email:
+                validate_email(email)
+        except ValidationError:
+            error = f"{email!r} is not an email address; it should look like name@example.org."
+        else:
+            request.user.email = email
+            request.user.save(update_fields=["email"])
+            return redirect(reverse("accounts:settings") + "#email")
+        return render(
+            request,
+            "accounts/settings.html",
+            {"profile": profile, "email_error": error, "calendar": calendar, "unit_rows": _unit_rows(profile)},
+            status=422,
+        )
     if request.method == "POST" and request.POST.get("form") == "units":
         chosen = {key: request.POST.get(f"unit-{key}") for key in PREFERENCES}
         profile.units = json.dumps({k: v for k, v in chosen.items() if v in PREFERENCES[k]}, sort_keys=True)
@@ -93,3 +126,87 @@ def _unit_rows(profile: Profile) -> list[dict[str, object]]:
         {"key": k, "name": BUILT_IN[k].name, "units": units, "chosen": preferred.get(k, units[0])}
         for k, units in PREFERENCES.items()
     ]
+
+
+# ---- password change and reset
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: SignedIn) -> HttpResponse:
+    """The old password, then the new one twice; every other session and every API token ends."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        end_other_access(user)
+        update_session_auth_hash(request, user)  # this session stays; the others no longer match the password
+        messages.success(request, "Your password is changed. Other sessions and every API token have ended.")
+        return redirect("accounts:settings")
+    return render(request, "accounts/password_change.html", {"form": form}, status=422 if form.errors else 200)
+
+
+class ResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's token view; a reset also ends every API token (the sessions end with the old password)."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        end_other_access(form.user)
+        return response
+
+
+# ---- API tokens
+
+
+EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
+
+
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: SignedIn) -> HttpResponse:
+    """Create a named token (shown once), see each token's creation and last use, revoke one."""
+    new_token = ""
+    error = ""
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        token = get_object_or_404(ApiToken.objects.for_user(request.user), pk=_int(request.POST.get("token")))
+        token.delete()
+        messages.success(request, f"The token “{token.name or 'unnamed'}” is revoked; it no longer works.")
+        return redirect("accounts:tokens")
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        days = request.POST.get("expires", "")
+        if not name:
+            error = "Give the token a name, such as the device or script that will use it."
+        elif len(name) > TOKEN_NAME_MAX:
+            error = f"The name can be at most {TOKEN_NAME_MAX} characters."
+        elif days not in EXPIRY_CHOICES:
+            error = "Choose when the token expires from the list."
+        else:
+            lifetime = EXPIRY_CHOICES[days]
+            expires_at = timezone.now() + timedelta(days=lifetime) if lifetime else None
+            new_token = issue_token(request.user, name, expires_at)
+    tokens = list(ApiToken.objects.for_user(request.user))
+    context = {"tokens": tokens, "new_token": new_token, "error": error, "now": timezone.now()}
+    return render(request, "accounts/tokens.html", context, status=422 if error else 200)
+
+
+def _int(raw: str | None) -> int:
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0
+
+
+# ---- erasure
+
+
+@require_http_methods(["GET", "POST"])
+def delete_account(request: SignedIn) -> HttpResponse:
+    """Offer the export first; then, with the password typed again, erase every record and the account."""
+    error = ""
+    if request.method == "POST":
+        if not request.user.check_password(request.POST.get("password", "")):
+            error = "That is not your password. Nothing was deleted."
+        else:
+            erase_account(request.user)
+            logout(request)
+            return render(request, "accounts/deleted.html")
+    return render(request, "accounts/delete.html", {"error": error}, status=422 if error else 200)

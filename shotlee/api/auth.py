@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
-from shotlee.accounts.services import RegistrationError, issue_token, register_user
+from shotlee.accounts.http import ApiCall
+from shotlee.accounts.services import RegistrationError, issue_token, register_user, revoke_calling_token
 
 router = Router(tags=["auth"])
 
@@ -40,3 +41,10 @@ def token(request: HttpRequest, payload: Credentials) -> JsonResponse:
     if user is None:
         raise HttpError(401, "Invalid username or password.")
     return JsonResponse({"token": issue_token(user)}, status=201)
+
+
+@router.delete("/token", response={204: None, 401: dict})
+def revoke_token(request: ApiCall) -> HttpResponse:
+    """Revoke the token this request was made with; other tokens and sessions are untouched."""
+    revoke_calling_token(request.auth, request.headers.get("Authorization", ""))
+    return HttpResponse(status=204)

@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 
-from shotlee.api import auth, doses, guides, health, ledger, protocols
+from shotlee.api import auth, doses, exports, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
@@ -29,6 +29,7 @@ api.add_router("/side-effects", health.side_effects_router)
 api.add_router("/metrics", health.metrics_router)
 api.add_router("/metric-types", health.types_router)
 api.add_router("/ledger", ledger.router)
+api.add_router("", exports.router)
 
 
 @api.exception_handler(InvalidInput)

@@ -5,7 +5,7 @@ class DosesConfig(AppConfig):
     name = "shotlee.doses"
 
     def ready(self) -> None:
-        from shotlee.doses import forms, services
+        from shotlee.doses import export, forms, services
         from shotlee.ledger import kinds
         from shotlee.protocols.models import DOSE
 
@@ -22,5 +22,6 @@ class DosesConfig(AppConfig):
                     label="Some details were wrong (correct them)",
                 ),
                 correctable=True,
+                export=kinds.Export(export.COLUMNS, export.csv_row, export.fhir),
             )
         )

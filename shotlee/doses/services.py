@@ -232,6 +232,12 @@ def _append_dose(
     )
 
 
+def append_dose(head: LedgerHead, dose: DoseInput, warnings: list[rules.Warning], version_seq: int | None) -> Entry:
+    """Inside a write: append a dose whose rules were evaluated (`evaluate`), with those warnings as acknowledged.
+    For callers that decide about the warnings themselves (an import lists them all before anything is kept)."""
+    return _append_dose(head, dose, warnings, version_seq)
+
+
 def _checked(user: User, dose: DoseInput, tz: tzinfo, exclude_seq: int | None = None) -> Any:
     warnings, version_seq = evaluate(user, dose, tz=tz, exclude_seq=exclude_seq)
     if {w.code for w in warnings} - dose.acknowledge:

@@ -10,7 +10,7 @@ adding its app and registering it (docs/architecture.md, "Adding a record kind")
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,31 @@ class Corrector:
 
 
 @dataclass(frozen=True)
+class FhirContext:
+    """What a kind's FHIR function needs besides the entry: the bundle's Patient, and the entry's standing."""
+
+    patient: str  # the Patient resource's fullUrl, for `subject` references
+    replaced_by: Entry | None  # the void or correction that replaced this entry, if any
+    tz: tzinfo
+
+
+@dataclass(frozen=True)
+class Export:
+    """How a kind's records leave the app (reports.exports): its CSV columns and its FHIR R4 resource.
+
+    `columns` follow the columns every kind's CSV shares (seq, times, correction);
+    `row(entry, preferences)` gives their values in the person's display units.
+    `fhir(entry, context)` returns one resource as a JSON dict, or None when the
+    kind (or this entry) has no FHIR form. A kind without an Export still gets a
+    CSV, with its JSON body in one column.
+    """
+
+    columns: tuple[str, ...]
+    row: Callable[[Entry, Mapping[str, str]], Sequence[Any]]
+    fhir: Callable[[Entry, FhirContext], dict[str, Any] | None] | None = None
+
+
+@dataclass(frozen=True)
 class RecordKind:
     name: str  # stored in Entry.kind
     label: str  # what a person reads: "Dose", "Side effect"
@@ -46,6 +71,7 @@ class RecordKind:
     summary: Callable[[Entry, Mapping[str, str]], str]  # one line of history; the mapping holds display preferences
     corrector: Corrector | None = None  # None: the record cannot be voided or corrected (protocol versions)
     correctable: bool = False  # may be voided ("entered in error"), even without a corrector
+    export: Export | None = None  # CSV columns and FHIR resource; None: a generic CSV, no FHIR
 
 
 _KINDS: dict[str, RecordKind] = {}

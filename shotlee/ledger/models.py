@@ -194,6 +194,41 @@ class Checkpoint(AppendOnlyModel):
         }
 
 
+class ErasureGate(models.Model):
+    """The per-transaction marker that lets `ledger.erase` remove one user's rows.
+
+    `erase_chain` inserts the user's row, deletes their entries and checkpoints,
+    and deletes the row again, all in one transaction: no other transaction ever
+    sees it, and the triggers refuse every DELETE of a user without one.
+    """
+
+    user_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "ledger_erasure_gate"
+
+    def __str__(self) -> str:
+        return f"erasure of {self.user_id} under way"
+
+
+class Tombstone(AppendOnlyModel):
+    """What remains of an erased chain: no personal data, only that it existed, how long it was, and its head."""
+
+    user_id = models.BigIntegerField(unique=True)  # not a foreign key: the account is gone
+    entries = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    erased_at = models.DateTimeField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "ledger_tombstone"
+        base_manager_name = "objects"
+
+    def __str__(self) -> str:
+        return f"erased chain of {self.user_id}"
+
+
 class IdempotencyRecord(models.Model):
     """The stored response of a write made with an Idempotency-Key, scoped per user."""
 

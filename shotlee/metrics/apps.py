@@ -6,7 +6,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from shotlee.ledger import kinds
-        from shotlee.metrics import forms, services
+        from shotlee.metrics import export, forms, services
 
         kinds.register(
             kinds.RecordKind(
@@ -22,5 +22,6 @@ class MetricsConfig(AppConfig):
                     label="The value was wrong (correct it)",
                 ),
                 correctable=True,
+                export=kinds.Export(export.COLUMNS, export.csv_row, export.fhir),
             )
         )

@@ -79,6 +79,11 @@ def _append(head: LedgerHead, user: User, reading: Reading, target: Entry | None
     )
 
 
+def append_reading(head: LedgerHead, user: User, reading: Reading) -> Entry:
+    """Inside a write (an import): append a validated reading."""
+    return _append(head, user, reading)
+
+
 def record_metric(user: User, reading: Reading, **write_options: Any) -> ledger.Outcome:
     """Record a reading; an unusual value is kept with its warning (201), an impossible one never gets here."""
     return records.record(user, reading.uid, lambda head: _append(head, user, reading), **write_options)

@@ -6,7 +6,15 @@ class ProtocolsConfig(AppConfig):
 
     def ready(self) -> None:
         from shotlee.ledger import kinds
-        from shotlee.protocols import services
+        from shotlee.protocols import export, services
         from shotlee.protocols.models import PROTOCOL
 
-        kinds.register(kinds.RecordKind(PROTOCOL, "Protocol version", services.version_body, services.version_summary))
+        kinds.register(
+            kinds.RecordKind(
+                PROTOCOL,
+                "Protocol version",
+                services.version_body,
+                services.version_summary,
+                export=kinds.Export(export.COLUMNS, export.csv_row),
+            )
+        )

@@ -283,22 +283,32 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     }
 
 
+def start_protocol(
+    head: LedgerHead, user: User, settings: dict[str, Any], uid: uuid.UUID | None = None, stopped: bool = False
+) -> Protocol:
+    """Inside a write: record a protocol's first version and its projection (`stopped`: an imported, ended one)."""
+    protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
+    if uid is not None:
+        protocol.uid = uid
+    protocol.drug_class = class_of(settings["compound"])
+    entry = ledger.append(
+        head,
+        kind=PROTOCOL,
+        occurred_at=timezone.now(),
+        subject=protocol.uid,
+        compound=protocol.compound,
+        data={"action": "stop" if stopped else "start", "settings": settings},
+    )
+    protocol.settings = hashchain.canonical_text(settings)
+    protocol.version_seq = entry.seq
+    protocol.stopped = stopped
+    protocol.save()
+    return protocol
+
+
 def create_protocol(user: User, settings: dict[str, Any], **write_options: Any) -> ledger.Outcome:
     def action(head: LedgerHead) -> ledger.Outcome:
-        protocol = Protocol(user=user, name=settings["name"], compound=compound_key(settings["compound"]))
-        protocol.drug_class = class_of(settings["compound"])
-        entry = ledger.append(
-            head,
-            kind=PROTOCOL,
-            occurred_at=timezone.now(),
-            subject=protocol.uid,
-            compound=protocol.compound,
-            data={"action": "start", "settings": settings},
-        )
-        protocol.settings = hashchain.canonical_text(settings)
-        protocol.version_seq = entry.seq
-        protocol.save()
-        return ledger.Outcome(201, protocol_body(protocol))
+        return ledger.Outcome(201, protocol_body(start_protocol(head, user, settings)))
 
     return ledger.write(user, action, **write_options)
 

@@ -6,7 +6,7 @@ class SymptomsConfig(AppConfig):
 
     def ready(self) -> None:
         from shotlee.ledger import kinds
-        from shotlee.symptoms import forms, services
+        from shotlee.symptoms import export, forms, services
 
         kinds.register(
             kinds.RecordKind(
@@ -22,5 +22,6 @@ class SymptomsConfig(AppConfig):
                     label="It ended, or the details were wrong (correct it)",
                 ),
                 correctable=True,
+                export=kinds.Export(export.COLUMNS, export.csv_row, export.fhir),
             )
         )

@@ -55,6 +55,11 @@ def _append(head: LedgerHead, effect: SideEffectInput, target: Entry | None = No
     )
 
 
+def append_side_effect(head: LedgerHead, effect: SideEffectInput) -> Entry:
+    """Inside a write (an import): append a validated side effect."""
+    return _append(head, effect)
+
+
 def record_side_effect(user: User, effect: SideEffectInput, **write_options: Any) -> ledger.Outcome:
     return records.record(user, effect.uid, lambda head: _append(head, effect), **write_options)
 

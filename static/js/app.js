@@ -23,3 +23,10 @@ document.addEventListener("change", function (event) {
   var select = event.target.closest && event.target.closest("[data-submit-on-change]");
   if (select && select.form) select.form.submit();
 });
+// A long upload (an import): show that it is under way once the form is sent.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.id !== "import-form") return;
+  var progress = document.getElementById("import-progress");
+  if (progress) progress.hidden = false;
+});

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
 from shotlee.ledger import checks, triggers
+from shotlee.ledger.models import Tombstone
 from shotlee.ledger.verify import verify_user
 
 
@@ -76,7 +77,14 @@ class Command(BaseCommand):
                     "SELECT DISTINCT user_id FROM ledger_entry UNION SELECT DISTINCT user_id FROM ledger_checkpoint"
                 )
                 orphans = {row[0] for row in cursor.fetchall()} - checked
+            erased = dict(Tombstone.objects.values_list("user_id", "erased_at"))
             for user_id in sorted(orphans | (set(external) - checked)):
+                if user_id in erased and user_id not in orphans:
+                    # Erased by the person, through ledger.erase: a saved checkpoint outlives the chain on purpose.
+                    self.stdout.write(
+                        f"gone user #{user_id}: the account and its chain were erased {erased[user_id]:%Y-%m-%d}"
+                    )
+                    continue
                 problems += 1
                 self.stdout.write(
                     f"BAD  user #{user_id}: first bad seq 1: a chain or saved checkpoint exists but the account is gone"
