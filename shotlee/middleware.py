@@ -5,9 +5,11 @@ from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from shotlee.accounts.models import Profile
+from shotlee.lib.inputs import storable_text
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -59,5 +61,27 @@ def user_profile(get_response: Callable[[HttpRequest], HttpResponse]) -> Callabl
             return get_response(request)
         finally:
             timezone.deactivate()
+
+    return middleware
+
+
+def storable_input(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Pages: refuse a query or form value the database cannot store (a NUL character) before any view reads it.
+
+    One check for every page, including the values views read directly (a search, a chosen type); the API
+    checks the same in its schemas and answers 422 naming the field (lib.inputs).
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            posted = request.POST if request.method == "POST" else None
+            for params in (request.GET, posted):
+                for name, values in params.lists() if params is not None else []:
+                    try:
+                        for value in (name, *values):
+                            storable_text(value)
+                    except ValueError:
+                        return render(request, "bad_request.html", status=400)
+        return get_response(request)
 
     return middleware

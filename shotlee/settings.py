@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shotlee.middleware.storable_input",
     "shotlee.middleware.LoginRequiredMiddleware",
     "shotlee.middleware.user_profile",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -3,15 +3,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, JsonResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.errors import HttpError
 
 from shotlee.accounts.services import RegistrationError, issue_token, register_user
+from shotlee.api.common import Input
 
 router = Router(tags=["auth"])
 
 
-class Credentials(Schema):
+class Credentials(Input):
     username: str = Field(..., max_length=150)
     password: str = Field(..., max_length=4096)
 

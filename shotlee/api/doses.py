@@ -6,11 +6,11 @@ from uuid import UUID
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
-from shotlee.api.common import Number, idempotency, respond
+from shotlee.api.common import Input, Number, Time, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import record_dose
 from shotlee.ledger import kinds, reads, records
@@ -23,7 +23,7 @@ router = Router(tags=["doses"])
 MAX_PAGE = 200
 
 
-class DoseIn(Schema):
+class DoseIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     protocol: UUID | None = None
@@ -32,13 +32,13 @@ class DoseIn(Schema):
     unit: str | None = Field(None, max_length=16)
     route: str | None = Field(None, max_length=20)
     site: str = Field("", max_length=60)
-    occurred_at: datetime | None = None
+    occurred_at: Time | None = None
     note: str = Field("", max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)
     client_entry_id: UUID | None = None
 
 
-class CorrectionIn(Schema):
+class CorrectionIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["void", "correct"]
@@ -47,21 +47,21 @@ class CorrectionIn(Schema):
     unit: str | None = Field(None, max_length=16)
     route: str | None = Field(None, max_length=20)
     site: str | None = Field(None, max_length=60)
-    occurred_at: datetime | None = None
+    occurred_at: Time | None = None
     note: str | None = Field(None, max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)
     # side effects
     symptom: str | None = Field(None, max_length=80)
     severity: int | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Time | None = None
+    ended_at: Time | None = None
     # metrics
     value: Number | None = None
     value2: Number | None = None
-    measured_at: datetime | None = None
+    measured_at: Time | None = None
 
 
-class DoseFilters(Schema):
+class DoseFilters(Input):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     cursor: str | None = Field(None, max_length=80)
     include: Literal["corrections"] | None = None

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from shotlee.accounts.http import ApiCall
+from shotlee.api.common import Input
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.ledger.records import entry_body, superseding
 from shotlee.ledger.verify import verify_user
@@ -11,7 +12,7 @@ from shotlee.ledger.verify import verify_user
 router = Router(tags=["ledger"])
 
 
-class LedgerFilters(Schema):
+class LedgerFilters(Input):
     after: int = Field(0, ge=0)
     limit: int = Field(100, ge=1, le=1000)
 

@@ -14,6 +14,7 @@ from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
 from shotlee.lib import rules
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
+from shotlee.lib.inputs import utc_time
 from shotlee.lib.localtime import parse_local
 
 BUSY = "The server is busy; nothing was recorded. Please press the button again."
@@ -34,7 +35,8 @@ class LocalDateTimeField(forms.Field):
             return None
         assert self.tz is not None, "the form sets the person's time zone on its time fields"
         try:
-            return parse_local(str(value), self.tz)
+            # The same check as the API's: the time must convert to UTC (lib.inputs).
+            return utc_time(parse_local(str(value), self.tz))
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
