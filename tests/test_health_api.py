@@ -36,7 +36,7 @@ def test_a_side_effect_is_a_ledger_record_with_days_since_the_last_dose(alice_ap
 
 def test_an_ongoing_side_effect_is_ended_by_a_correction(alice_api):
     effect = alice_api.post("/api/v1/side-effects", {"symptom": "scalp redness", "severity": 2}).json()
-    ended = (NOW + timedelta(minutes=1)).isoformat()
+    ended = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()  # now, not at import: the suite takes minutes
     response = alice_api.post(
         f"/api/v1/entries/{effect['id']}/corrections", {"action": "correct", "reason": "it stopped", "ended_at": ended}
     )

@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 
 from shotlee.api import auth, doses, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
+from shotlee.ledger.guard import MESSAGE as UNPROTECTED
+from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
@@ -72,3 +74,8 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(Http404)
 def http404(request: HttpRequest, exc: Exception) -> HttpResponse:
     return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(LedgerUnprotected)
+def ledger_unprotected(request: HttpRequest, exc: LedgerUnprotected) -> HttpResponse:
+    return JsonResponse({"detail": UNPROTECTED}, status=503)

@@ -10,6 +10,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 PROTECTED_TABLES = ("ledger_entry", "ledger_checkpoint")
 
+# Bumped by install() and uninstall(): guard.py's cached answer is stale once this process changed the triggers.
+generation = 0
+
 
 def _sqlite_statements(table: str) -> list[str]:
     message = f"{table} is append-only"
@@ -60,6 +63,8 @@ def expected_triggers(vendor: str) -> list[tuple[str, str]]:
 
 
 def install(connection: BaseDatabaseWrapper) -> None:
+    global generation
+    generation += 1
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for table in PROTECTED_TABLES:
@@ -74,6 +79,8 @@ def install(connection: BaseDatabaseWrapper) -> None:
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
     """Drop the triggers: for tests that simulate an attacker, and test-database flushes only."""
+    global generation
+    generation += 1
     with connection.cursor() as cursor:
         for table, name in expected_triggers(connection.vendor):
             if connection.vendor == "sqlite":

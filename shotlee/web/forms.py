@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from shotlee.ledger.guard import MESSAGE as UNPROTECTED
+from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
 from shotlee.lib import rules
@@ -107,6 +109,8 @@ def submit(form: PageForm, call: Callable[[], T]) -> tuple[T | None, list[dict[s
         form.add_error(None, str(exc))
     except LedgerBusy:
         form.add_error(None, BUSY)
+    except LedgerUnprotected:
+        form.add_error(None, UNPROTECTED)
     return None, []
 
 
