@@ -8,7 +8,7 @@ PY ?= $(shell for p in /usr/bin/python3 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee
-TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
+TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key-not-for-production-3f9a DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
 
 .PHONY: run test test-sqlite test-postgres bench lint venv dev
 
