@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from shotlee.accounts.models import Profile
+from shotlee.lib import audit
 from shotlee.lib.inputs import storable_text
 
 CSP = (
@@ -83,5 +85,26 @@ def storable_input(get_response: Callable[[HttpRequest], HttpResponse]) -> Calla
                     except ValueError:
                         return render(request, "bad_request.html", status=400)
         return get_response(request)
+
+    return middleware
+
+
+def audit_not_found(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """A signed-in person asking for an object that is not theirs (or not there: the two look the same by design,
+    ASVS 8.2.2) is a security event (lib.audit): the route and the ids asked for, never the rest of the path."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        match = request.resolver_match
+        user = getattr(request, "user", None)
+        if response.status_code == 404 and match is not None and match.kwargs and user and user.is_authenticated:
+            ids = []
+            for value in match.kwargs.values():
+                try:
+                    ids.append(str(uuid.UUID(str(value))))
+                except ValueError:
+                    continue
+            audit.event("object.not_found", actor=user.pk, method=request.method, route=str(match.route), ids=ids)
+        return response
 
     return middleware

@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shotlee.middleware.security_headers",
+    "shotlee.middleware.audit_not_found",
 ]
 
 # Flash messages live in the session (already there for every page) instead of a cookie with a session fallback:

@@ -12,6 +12,7 @@ from shotlee.ledger.guard import MESSAGE as UNPROTECTED
 from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
+from shotlee.lib import audit
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
 api = NinjaAPI(
@@ -56,6 +57,7 @@ def correction_refused(request: HttpRequest, exc: CorrectionRefused) -> HttpResp
 
 @api.exception_handler(IdempotencyMismatch)
 def idempotency_mismatch(request: HttpRequest, exc: IdempotencyMismatch) -> HttpResponse:
+    audit.event("idempotency.mismatch", actor=getattr(request.user, "pk", None), path=request.path)
     return JsonResponse({"detail": "This Idempotency-Key was used with a different request."}, status=422)
 
 

@@ -15,6 +15,7 @@ import time
 from django.db import DatabaseError, connection
 
 from shotlee.ledger import checks, triggers
+from shotlee.lib import audit
 
 TTL = 10.0
 
@@ -50,6 +51,8 @@ def missing_triggers(*, fresh: bool = False) -> list[str]:
         found = ()  # no database to protect yet; the write itself will fail on its own terms
     with _lock:
         _state[alias] = (now, triggers.generation, found)
+    if found:
+        audit.event("ledger.unprotected", missing=list(found))
     return list(found)
 
 
