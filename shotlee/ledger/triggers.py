@@ -23,7 +23,7 @@ def _sqlite_statements(table: str) -> list[str]:
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
         # INSERT OR REPLACE deletes the conflicting row without firing delete
         # triggers unless recursive_triggers is on; refuse the insert itself.
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "  # nosec B608  # table names are the PROTECTED_TABLES constant
         f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id OR (user_id = NEW.user_id AND seq = NEW.seq)) "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
     ]
