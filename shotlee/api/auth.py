@@ -13,8 +13,8 @@ router = Router(tags=["auth"])
 
 
 class Credentials(Input):
-    username: str = Field(..., max_length=150)
-    password: str = Field(..., max_length=4096)
+    username: str = Field(..., min_length=1, max_length=150)
+    password: str = Field(..., min_length=1, max_length=4096)
 
 
 class Registration(Credentials):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from ninja import NinjaAPI
 
 from shotlee.api import auth, doses, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
+from shotlee.api.openapi import DocumentedAPI
 from shotlee.ledger.guard import MESSAGE as UNPROTECTED
 from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
@@ -15,7 +15,7 @@ from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
 from shotlee.lib import audit
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Shotlee API",
     version="1",
     urls_namespace="api",
