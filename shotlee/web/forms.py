@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from shotlee.ledger.guard import MESSAGE as UNPROTECTED
 from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
@@ -20,6 +19,10 @@ from shotlee.lib.inputs import utc_time
 from shotlee.lib.localtime import parse_local
 
 BUSY = "The server is busy; nothing was recorded. Please press the button again."
+UNPROTECTED = (
+    "Recording is switched off: this server's protection of your record against changes is missing. "
+    "Nothing was recorded. Please tell whoever runs this server."
+)
 T = TypeVar("T")
 
 
