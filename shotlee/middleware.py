@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from shotlee.accounts.models import Profile
+from shotlee.lib import audit
+from shotlee.lib.inputs import storable_text
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -60,5 +64,48 @@ def user_profile(get_response: Callable[[HttpRequest], HttpResponse]) -> Callabl
             return get_response(request)
         finally:
             timezone.deactivate()
+
+    return middleware
+
+
+def storable_input(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Pages: refuse a query or form value the database cannot store (a NUL character) before any view reads it.
+
+    One check for every page, including the values views read directly (a search, a chosen type); the API
+    checks the same in its schemas and answers 422 naming the field (lib.inputs).
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            posted = request.POST if request.method == "POST" else None
+            for params in (request.GET, posted):
+                for name, values in params.lists() if params is not None else []:
+                    try:
+                        for value in (name, *values):
+                            storable_text(value)
+                    except ValueError:
+                        return render(request, "bad_request.html", status=400)
+        return get_response(request)
+
+    return middleware
+
+
+def audit_not_found(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """A signed-in person asking for an object that is not theirs (or not there: the two look the same by design,
+    ASVS 8.2.2) is a security event (lib.audit): the route and the ids asked for, never the rest of the path."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        match = request.resolver_match
+        user = getattr(request, "user", None)
+        if response.status_code == 404 and match is not None and match.kwargs and user and user.is_authenticated:
+            ids = []
+            for value in match.kwargs.values():
+                try:
+                    ids.append(str(uuid.UUID(str(value))))
+                except ValueError:
+                    continue
+            audit.event("object.not_found", actor=user.pk, method=request.method, route=str(match.route), ids=ids)
+        return response
 
     return middleware

@@ -59,6 +59,14 @@ if not _ledger_key:
     if not DEBUG:
         raise ImproperlyConfigured("LEDGER_KEY is required when DEBUG=0 (see docs/configuration.md)")
     _ledger_key = hashlib.sha256(b"shotlee-ledger-key\x00" + SECRET_KEY.encode()).hexdigest()
+# Anyone holding one signed checkpoint can try keys offline, so a short or repetitive key is refused in production:
+# at least 32 characters, at least 12 of them different (a generated key has about 30 different ones).
+LEDGER_KEY_MIN_LENGTH, LEDGER_KEY_MIN_DISTINCT = 32, 12
+if not DEBUG and (len(_ledger_key) < LEDGER_KEY_MIN_LENGTH or len(set(_ledger_key)) < LEDGER_KEY_MIN_DISTINCT):
+    raise ImproperlyConfigured(
+        f"LEDGER_KEY is too weak: use at least {LEDGER_KEY_MIN_LENGTH} random characters, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` (see docs/configuration.md)"
+    )
 LEDGER_KEY = _ledger_key.encode()
 LEDGER_KEY_ID = hashlib.sha256(LEDGER_KEY).hexdigest()[:16]
 
@@ -142,11 +150,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shotlee.middleware.storable_input",
     "shotlee.middleware.LoginRequiredMiddleware",
     "shotlee.middleware.user_profile",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shotlee.middleware.security_headers",
+    "shotlee.middleware.audit_not_found",
 ]
 
 # Flash messages live in the session (already there for every page) instead of a cookie with a session fallback:
@@ -216,7 +226,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+# Not preloaded, and security.W021 silenced for that reason: the preload list is a commitment for the whole domain
+# and every subdomain, hard to undo, which only the person who runs the domain can make (docs/deploy.md says how).
 SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -158,3 +158,13 @@ def open_page(browser, live_server):
     yield opener
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_logs(caplog):
+    """T45 over the whole suite: the shared password and any "CANARY" marker a test puts in a private field never
+    reach a log line (tests/test_logs.py does the same at DEBUG level with a canary in every kind of field)."""
+    yield
+    for record in caplog.records:
+        text = f"{record.getMessage()} {record.exc_text or ''}"
+        assert PASSWORD not in text and "CANARY" not in text, f"a secret or canary was logged: {record.name}"

@@ -153,6 +153,13 @@ def restore_triggers() -> None:
 
 
 @pytest.fixture
+def bob_chain(bob):
+    """Bob's three doses, written before the attacker drops the triggers: writes are refused once they are missing."""
+    build_chain(bob, 3)
+    return bob
+
+
+@pytest.fixture
 def attacker(db):
     """Drop the append-only triggers, as someone with raw write access would; always put them back."""
     drop_triggers()
@@ -325,15 +332,16 @@ CASES: list[tuple[Callable[[Any], None], int, str, int | None]] = [
 
 
 @pytest.mark.parametrize("corrupt,first_bad,reason,link_break", CASES, ids=[c[0].__name__ for c in CASES])
-def test_tampering_is_detected_at_the_exact_first_bad_seq(chain, bob, attacker, corrupt, first_bad, reason, link_break):
-    build_chain(bob, 3)
+def test_tampering_is_detected_at_the_exact_first_bad_seq(
+    chain, bob_chain, attacker, corrupt, first_bad, reason, link_break
+):
     corrupt(chain)
     verdict = verify_user(chain.pk)
     assert verdict.ok is False
     assert verdict.first_bad_seq == first_bad, verdict.reason
     assert reason in verdict.reason
     assert first_link_break(chain.pk) == link_break
-    assert verify_user(bob.pk).ok  # the damage is confined to alice's chain
+    assert verify_user(bob_chain.pk).ok  # the damage is confined to alice's chain
 
 
 @pytest.mark.parametrize(
@@ -434,8 +442,9 @@ def test_a_rewritten_tail_is_caught_by_a_saved_checkpoint(chain, saved_checkpoin
 # --- the command on damaged and clean databases ------------------------------------------------
 
 
-def test_verify_ledger_runs_on_a_damaged_database_without_triggers_and_names_the_first_bad_seq(chain, bob, attacker):
-    build_chain(bob, 3)
+def test_verify_ledger_runs_on_a_damaged_database_without_triggers_and_names_the_first_bad_seq(
+    chain, bob_chain, attacker
+):
     change_amount(chain)
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError) as caught:
@@ -465,8 +474,7 @@ def test_verify_ledger_exits_zero_on_a_clean_database(chain, bob):
     assert "2 chain(s) checked, 0 problem(s)" in out.getvalue()
 
 
-def test_verify_ledger_for_one_user(chain, bob, attacker):
-    build_chain(bob, 3)
+def test_verify_ledger_for_one_user(chain, bob_chain, attacker):
     change_amount(chain)
     restore_triggers()
     out = StringIO()

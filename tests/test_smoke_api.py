@@ -25,4 +25,11 @@ def test_dose_flow_records_then_warns_then_records_anyway(alice_api):
     listed = alice_api.get("/api/v1/doses").json()["items"]
     assert [d["seq"] for d in listed] == [3, 2]
     verify = alice_api.get("/api/v1/ledger/verify").json()
-    assert verify == {"ok": True, "entries": 3, "head": verify["head"], "first_bad_seq": None, "reason": ""}
+    assert verify == {
+        "ok": True,
+        "entries": 3,
+        "head": verify["head"],
+        "first_bad_seq": None,
+        "reason": "",
+        "triggers": {"ok": True, "missing": []},  # issue 12: verify reports the append-only triggers too
+    }

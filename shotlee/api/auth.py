@@ -3,18 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.errors import HttpError
 
 from shotlee.accounts.http import ApiCall
 from shotlee.accounts.services import RegistrationError, issue_token, register_user, revoke_calling_token
+from shotlee.api.common import Input
 
 router = Router(tags=["auth"])
 
 
-class Credentials(Schema):
-    username: str = Field(..., max_length=150)
-    password: str = Field(..., max_length=4096)
+class Credentials(Input):
+    username: str = Field(..., min_length=1, max_length=150)
+    password: str = Field(..., min_length=1, max_length=4096)
 
 
 class Registration(Credentials):

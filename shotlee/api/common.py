@@ -4,20 +4,53 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Schema
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
-from pydantic import StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt, StrictStr, field_validator
 
 from shotlee.accounts.services import user_for_token
 from shotlee.ledger import services as ledger
+from shotlee.lib import inputs
 from shotlee.lib.errors import InvalidInput
 from shotlee.middleware import profile_of
 
 # Amounts and hours: a JSON number or a decimal string, never a boolean.
 Number = StrictStr | StrictInt | StrictFloat
+
+# ISO 8601 with a UTC offset (RFC 3339), as the OpenAPI `date-time` format says; never an epoch number like 0.5,
+# which Pydantic would otherwise read as seconds since 1970.
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})")
+
+
+def _iso_text(value: object) -> object:
+    if isinstance(value, str) and ISO_TIME.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, datetime):
+        return value
+    raise ValueError(f"must be a date and time in ISO 8601 with a UTC offset, like {inputs.OFFSET_EXAMPLE}")
+
+
+# A time a record is about: must convert to UTC (the build_* functions then check its range).
+Time = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(inputs.utc_time)]
+# A time a list is filtered by: clamped to what a datetime holds in UTC.
+FilterTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(inputs.filter_time)]
+
+
+class Input(Schema):
+    """Every request schema (bodies and query filters): text the database can store, in every field."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        for text in inputs.texts_in(value):
+            inputs.storable_text(text)
+        return value
 
 
 class BearerAuth(HttpBearer):

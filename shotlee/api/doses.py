@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
-from shotlee.api.common import Number, idempotency, respond
+from shotlee.api.common import Input, Number, Time, idempotency, respond
 from shotlee.doses.forms import build_dose
 from shotlee.doses.services import record_dose
 from shotlee.ledger import kinds, reads, records
@@ -23,7 +24,16 @@ router = Router(tags=["doses"])
 MAX_PAGE = 200
 
 
-class DoseIn(Schema):
+# What next_cursor holds: the last item's time (UTC, six fractional digits; a dose's time lies between 1900 and
+# now) and its seq. The pattern is in the OpenAPI document, so any text it admits is a position in the list: a
+# day past the month's end rolls over into the next month instead of being refused.
+CURSOR = re.compile(
+    r"^(?P<y>(?:19|20)[0-9]{2})-(?P<mo>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])"
+    r"T(?P<h>[01][0-9]|2[0-3]):(?P<mi>[0-5][0-9]):(?P<s>[0-5][0-9])\.(?P<us>[0-9]{6})Z_(?P<seq>[0-9]{1,18})$"
+)
+
+
+class DoseIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     protocol: UUID | None = None
@@ -33,13 +43,13 @@ class DoseIn(Schema):
     route: str | None = Field(None, max_length=20)
     site: str = Field("", max_length=60)
     sites: list[str] | None = Field(None, max_length=40, description="the zones treated in one session")
-    occurred_at: datetime | None = None
+    occurred_at: Time | None = None
     note: str = Field("", max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)
     client_entry_id: UUID | None = None
 
 
-class CorrectionIn(Schema):
+class CorrectionIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["void", "correct"]
@@ -48,23 +58,23 @@ class CorrectionIn(Schema):
     unit: str | None = Field(None, max_length=16)
     route: str | None = Field(None, max_length=20)
     site: str | None = Field(None, max_length=60)
-    occurred_at: datetime | None = None
+    occurred_at: Time | None = None
     note: str | None = Field(None, max_length=2000)
     acknowledge: list[str] = Field(default_factory=list, max_length=10)
     # side effects
     symptom: str | None = Field(None, max_length=80)
     severity: int | None = None
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Time | None = None
+    ended_at: Time | None = None
     # metrics
     value: Number | None = None
     value2: Number | None = None
-    measured_at: datetime | None = None
+    measured_at: Time | None = None
 
 
-class DoseFilters(Schema):
+class DoseFilters(Input):
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    cursor: str | None = Field(None, max_length=80)
+    cursor: str | None = Field(None, max_length=80, pattern=CURSOR.pattern)
     include: Literal["corrections"] | None = None
 
 
@@ -84,16 +94,14 @@ def create_dose(request: ApiCall, payload: DoseIn) -> HttpResponse:
 def _cursor(raw: str | None) -> tuple[datetime, int] | None:
     if not raw:
         return None
-    try:
-        stamp, seq = raw.rsplit("_", 1)
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        at = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
-    except (ValueError, OverflowError):
-        at, seq = None, ""
-    # What next_cursor holds: an aware time and a seq of ASCII digits that fits the database's 64-bit integer.
-    if at is None or not (seq.isascii() and seq.isdigit() and len(seq) <= 18):
+    match = CURSOR.match(raw)
+    if match is None:  # the schema refuses it first; kept for callers that skip the schema
         raise InvalidInput({"cursor": "is not a cursor this API returned"})
-    return at, int(seq)
+    part = {k: int(v) for k, v in match.groupdict().items()}
+    at = datetime(part["y"], part["mo"], 1, tzinfo=UTC) + timedelta(
+        days=part["d"] - 1, hours=part["h"], minutes=part["mi"], seconds=part["s"], microseconds=part["us"]
+    )
+    return at, part["seq"]
 
 
 @router.get("", response={200: dict, 422: dict})

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
+from ninja.params.functions import Path
 
+from shotlee.api.common import Input
 from shotlee.guides.models import Guide
 
 router = Router(tags=["guides"], auth=None)
 
 
-class GuideFilters(Schema):
+class GuideFilters(Input):
     q: str = Field("", max_length=100)
     drug_class: str = Field("", max_length=60)
     route: str = Field("", max_length=20)
@@ -46,7 +48,7 @@ def list_guides(request: HttpRequest, filters: Query[GuideFilters]) -> JsonRespo
 
 
 @router.get("/{slug}", response={200: dict, 404: dict})
-def get_guide(request: HttpRequest, slug: str) -> JsonResponse:
+def get_guide(request: HttpRequest, slug: Annotated[str, Path(pattern=r"^[-a-z0-9]+$", max_length=80)]) -> JsonResponse:
     """Public: the whole guide: its safety block (boxed warning first), and regimens with dose, unit, schedule,
     limits, titration ladder (optional steps flagged), course session weeks, sites and site mode, missed-dose
     guidance, pharmacokinetics (or why there are none) and sources."""

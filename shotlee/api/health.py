@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.http import HttpResponse, JsonResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
-from shotlee.api.common import Number, idempotency, respond
+from shotlee.api.common import FilterTime, Input, Number, Time, idempotency, respond
 from shotlee.ledger.models import Entry
 from shotlee.ledger.records import entry_body
 from shotlee.lib import metrics as lib
@@ -31,13 +30,13 @@ types_router = Router(tags=["metrics"])
 MAX_PAGE = 200
 
 
-class SideEffectIn(Schema):
+class SideEffectIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     symptom: str = Field(..., max_length=80)
     severity: int
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
+    started_at: Time | None = None
+    ended_at: Time | None = None
     protocol: UUID | None = None
     dose: UUID | None = None
     site: str = Field("", max_length=60)
@@ -45,35 +44,35 @@ class SideEffectIn(Schema):
     client_entry_id: UUID | None = None
 
 
-class SideEffectFilters(Schema):
+class SideEffectFilters(Input):
     protocol: UUID | None = None
     symptom: str = Field("", max_length=80)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: FilterTime | None = None
+    until: FilterTime | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE)
 
 
-class MetricIn(Schema):
+class MetricIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(..., max_length=60)
     value: Number
     value2: Number | None = None
     unit: str | None = Field(None, max_length=20)
-    measured_at: datetime | None = None
+    measured_at: Time | None = None
     note: str = Field("", max_length=2000)
     protocol: UUID | None = None
     client_entry_id: UUID | None = None
 
 
-class MetricFilters(Schema):
+class MetricFilters(Input):
     type: str = Field("", max_length=60)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: FilterTime | None = None
+    until: FilterTime | None = None
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
-class MetricTypeIn(Schema):
+class MetricTypeIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., max_length=60)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from shotlee.accounts.http import ApiCall
+from shotlee.api.common import Input
+from shotlee.ledger.guard import missing_triggers
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.ledger.records import entry_body, superseding
 from shotlee.ledger.verify import verify_user
@@ -11,7 +13,7 @@ from shotlee.ledger.verify import verify_user
 router = Router(tags=["ledger"])
 
 
-class LedgerFilters(Schema):
+class LedgerFilters(Input):
     after: int = Field(0, ge=0)
     limit: int = Field(100, ge=1, le=1000)
 
@@ -37,5 +39,12 @@ def ledger(request: ApiCall, filters: Query[LedgerFilters]) -> JsonResponse:
 
 @router.get("/verify", response=dict)
 def verify(request: ApiCall) -> JsonResponse:
-    verdict = verify_user(request.auth.pk)
-    return JsonResponse(verdict.as_dict())
+    """Recompute the caller's chain, and look afresh at the append-only triggers: `ok` is false when any is missing
+    (and writes are then refused with 503 until they are reinstalled)."""
+    verdict = verify_user(request.auth.pk).as_dict()
+    missing = missing_triggers(fresh=True)
+    verdict["triggers"] = {"ok": not missing, "missing": missing}
+    if missing:
+        verdict["ok"] = False
+        verdict["reason"] = verdict["reason"] or "the append-only protection of the record is missing"
+    return JsonResponse(verdict)

@@ -9,11 +9,11 @@ from uuid import UUID
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
-from shotlee.api.common import Number, idempotency, respond
+from shotlee.api.common import Input, Number, idempotency, respond
 from shotlee.guides.models import Guide
 from shotlee.lib import hashchain
 from shotlee.lib.errors import InvalidInput
@@ -30,7 +30,7 @@ from shotlee.protocols.status import protocol_status
 router = Router(tags=["protocols"])
 
 
-class ProtocolIn(Schema):
+class ProtocolIn(Input):
     """Either the fields by hand, or `guide` + `regimen` (any other field given overrides the regimen's)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +53,7 @@ class ProtocolIn(Schema):
     ladder: list[dict[str, Any]] | None = None
 
 
-class ProtocolPatch(Schema):
+class ProtocolPatch(Input):
     model_config = ConfigDict(extra="forbid")
 
     compound: str | None = Field(None, max_length=120)

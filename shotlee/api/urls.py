@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from ninja import NinjaAPI
 
 from shotlee.api import auth, doses, exports, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
+from shotlee.api.openapi import DocumentedAPI
+from shotlee.ledger.guard import MESSAGE as UNPROTECTED
+from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
+from shotlee.lib import audit
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Shotlee API",
     version="1",
     urls_namespace="api",
@@ -55,6 +58,7 @@ def correction_refused(request: HttpRequest, exc: CorrectionRefused) -> HttpResp
 
 @api.exception_handler(IdempotencyMismatch)
 def idempotency_mismatch(request: HttpRequest, exc: IdempotencyMismatch) -> HttpResponse:
+    audit.event("idempotency.mismatch", actor=getattr(request.user, "pk", None), path=request.path)
     return JsonResponse({"detail": "This Idempotency-Key was used with a different request."}, status=422)
 
 
@@ -73,3 +77,8 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(Http404)
 def http404(request: HttpRequest, exc: Exception) -> HttpResponse:
     return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(LedgerUnprotected)
+def ledger_unprotected(request: HttpRequest, exc: LedgerUnprotected) -> HttpResponse:
+    return JsonResponse({"detail": UNPROTECTED}, status=503)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 from shotlee.ledger.models import Entry
 from shotlee.lib import rules
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.inputs import record_time, text_problems
 from shotlee.lib.localtime import to_local_input
 from shotlee.lib.units import AmountError, Unit, parse_amount, parse_unit
 from shotlee.protocols.models import Protocol, Route
@@ -37,16 +38,18 @@ class DoseInput:
 
 
 def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> datetime:
+    """A dose's time in UTC (lib.inputs.record_time: an offset, converts to UTC, 1900 to a few minutes ahead)."""
     now = timezone.now()
     if value is None:
         return now
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput({field: "must include a UTC offset, like 2026-01-31T08:00:00+01:00"})
-    if value > now + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS):
-        raise InvalidInput({field: "is in the future; a dose can be logged at most 5 minutes ahead"})
-    if value.year < 1900:
-        raise InvalidInput({field: "is too far in the past"})
-    return value.astimezone(UTC)
+    latest = now + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS)
+    try:
+        return record_time(value, latest=latest)
+    except ValueError as exc:
+        message = str(exc)
+        if message == "is in the future":
+            message = "is in the future; a dose can be logged at most 5 minutes ahead"
+        raise InvalidInput({field: message}) from None
 
 
 def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: dict[str, Any]) -> DoseInput:
@@ -54,7 +57,7 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
 
     `defaults` fill fields the request leaves out (a correction keeps the original's values).
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = text_problems(values)
     amount = unit = occurred_at = None
     try:
         amount = parse_amount(values.get("amount", defaults.get("amount")))

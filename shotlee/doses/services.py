@@ -16,7 +16,7 @@ from shotlee.doses.forms import DoseInput, build_dose, defaults_of
 from shotlee.ledger import records, sql
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, LedgerHead
-from shotlee.lib import hashchain, rules, schedule
+from shotlee.lib import audit, hashchain, rules, schedule
 from shotlee.lib.classes import compound_key
 from shotlee.lib.errors import WarningsNotAcknowledged
 from shotlee.lib.units import Unit, convert_micro, convert_micro_up, from_micro, to_micro
@@ -255,7 +255,15 @@ def record_dose(user: User, dose: DoseInput, *, tz: tzinfo = UTC, **write_option
         warnings, version_seq = _checked(user, dose, tz)
         return ledger.Outcome(201, records.entry_body(_append_dose(head, dose, warnings, version_seq)))
 
-    return ledger.write(user, action, **write_options)
+    return _overrides_logged(user, ledger.write(user, action, **write_options))
+
+
+def _overrides_logged(user: User, outcome: ledger.Outcome) -> ledger.Outcome:
+    """A dose recorded past warnings the person confirmed is a security event (the codes, never the dose)."""
+    codes = [w["code"] for w in outcome.body.get("warnings") or [] if isinstance(w, dict) and "code" in w]
+    if outcome.status == 201 and codes and not outcome.replayed:
+        audit.event("rule.overridden", actor=user.pk, seq=outcome.body.get("seq"), codes=codes)
+    return outcome
 
 
 def correct_dose(
@@ -273,7 +281,7 @@ def correct_dose(
         warnings, version_seq = _checked(user, replacement, tz, exclude_seq=target.seq)
         return _append_dose(head, replacement, warnings, version_seq, target=target, reason=reason)
 
-    return records.supersede(user, target_uid, DOSE, replace, **write_options)
+    return _overrides_logged(user, records.supersede(user, target_uid, DOSE, replace, **write_options))
 
 
 def correct_with(

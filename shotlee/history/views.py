@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shotlee.accounts.http import SignedIn
 from shotlee.ledger import kinds, reads, records
+from shotlee.ledger.guard import missing_triggers
 from shotlee.ledger.models import Entry
 from shotlee.ledger.verify import verify_user, verify_window
 from shotlee.lib import rules
@@ -77,7 +78,8 @@ def history(request: SignedIn) -> HttpResponse:
 @require_POST
 def verify_chain(request: SignedIn) -> HttpResponse:
     verdict = verify_user(request.user.pk)
-    return render(request, "history/verify_result.html", {"verdict": verdict})
+    unprotected = bool(missing_triggers(fresh=True))
+    return render(request, "history/verify_result.html", {"verdict": verdict, "unprotected": unprotected})
 
 
 class CorrectionChoice(PageForm):

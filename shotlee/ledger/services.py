@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
-from shotlee.ledger import sql
+from shotlee.ledger import guard, sql
 from shotlee.ledger.durability import ledger_transaction
 from shotlee.ledger.models import Checkpoint, Entry, IdempotencyRecord, LedgerHead
 from shotlee.lib import hashchain
@@ -117,6 +117,7 @@ def write(
     a retry after a lost response returns it instead of writing twice. Only
     successful writes are stored: a refusal (409, 422) is re-evaluated on retry.
     """
+    guard.require_triggers()  # LedgerUnprotected once the append-only triggers are found missing
     for attempt in range(ATTEMPTS):
         try:
             with ledger_transaction():

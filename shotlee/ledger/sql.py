@@ -159,12 +159,12 @@ def _insert(model: type[Model]) -> tuple[str, list[Any]]:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column or f.name) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", fields  # noqa: S608 - model metadata
+    return f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({marks})", fields  # noqa: S608  # nosec B608  # table and columns from the model; values are parameters
 
 
 ENTRY_INSERT, ENTRY_FIELDS = _insert(Entry)
 CHECKPOINT_INSERT, CHECKPOINT_FIELDS = _insert(Checkpoint)
-HEAD_UPDATE = f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, head_hash = %s, updated_at = %s WHERE user_id = %s"  # noqa: S608
+HEAD_UPDATE = f"UPDATE {LedgerHead._meta.db_table} SET seq = %s, head_hash = %s, updated_at = %s WHERE user_id = %s"  # noqa: S608  # nosec B608  # table from the model; values are parameters
 
 
 def lock_head(user_id: int) -> LedgerHead | None:

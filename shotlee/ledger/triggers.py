@@ -31,6 +31,9 @@ _SAME_ROW = {
     TOMBSTONE_TABLE: "id = NEW.id OR user_id = NEW.user_id",
 }
 
+# Bumped by install() and uninstall(): guard.py's cached answer is stale once this process changed the triggers.
+generation = 0
+
 
 def _sqlite_statements(table: str, gate: bool = True) -> list[str]:
     """The table's triggers, dropped first so that a database made before the erasure gate gets the new ones.
@@ -50,7 +53,7 @@ def _sqlite_statements(table: str, gate: bool = True) -> list[str]:
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
         # INSERT OR REPLACE deletes the conflicting row without firing delete
         # triggers unless recursive_triggers is on; refuse the insert itself.
-        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "  # nosec B608  # table names are constants
         f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {_SAME_ROW[table]}) "
         f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
     ]
@@ -102,6 +105,8 @@ def _existing(connection: BaseDatabaseWrapper, cursor: Any) -> list[str]:
 
 def install(connection: BaseDatabaseWrapper, *, gate: bool | None = None) -> None:
     """Create (or re-create) every trigger; `gate=False` leaves the erasure gate out (before its table goes)."""
+    global generation
+    generation += 1
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             if gate is None:
@@ -118,6 +123,8 @@ def install(connection: BaseDatabaseWrapper, *, gate: bool | None = None) -> Non
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
     """Drop the triggers: for tests that simulate an attacker, and test-database flushes only."""
+    global generation
+    generation += 1
     with connection.cursor() as cursor:
         present = _existing(connection, cursor)
         for table, name in expected_triggers(connection.vendor):

@@ -84,9 +84,9 @@ def verify_user(user_id: int, key: bytes | None = None, external: list[dict[str,
     key = key if key is not None else settings.LEDGER_KEY
     prev = hashchain.genesis(user_id)
     expected_seq = 1
-    entry_sql = f"SELECT {COLUMNS} FROM ledger_entry WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"
+    entry_sql = f"SELECT {COLUMNS} FROM ledger_entry WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"  # nosec B608  # columns and chunk size are constants; values are parameters
     ckpt_sql = (
-        "SELECT seq, head_hash, signature FROM ledger_checkpoint WHERE user_id = %s AND seq > %s "
+        "SELECT seq, head_hash, signature FROM ledger_checkpoint WHERE user_id = %s AND seq > %s "  # nosec B608  # constant text; values are parameters
         f"ORDER BY seq LIMIT {CHUNK}"
     )
 

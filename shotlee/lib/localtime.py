@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
+
+from shotlee.lib.inputs import utc_time
 
 
 def parse_local(text: str, tz: tzinfo) -> datetime:
@@ -18,7 +20,7 @@ def parse_local(text: str, tz: tzinfo) -> datetime:
     if naive.tzinfo is not None:
         return naive
     aware = naive.replace(tzinfo=tz, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    round_trip = utc_time(aware).astimezone(tz).replace(tzinfo=None)  # utc_time: ValueError when out of range
     if round_trip != naive:
         raise ValueError(f"{naive:%H:%M} on {naive:%d %b %Y} does not exist in {tz} (the clocks went forward)")
     return aware

@@ -14,7 +14,9 @@ estradiol 272.38 g/mol (pg/mL × 3.6713 = pmol/L), cholesterol 386.65 g/mol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from shotlee.lib.inputs import TooLarge, decimal_places, read_decimal
 
 D = Decimal
 
@@ -213,20 +215,23 @@ class MetricError(ValueError):
     """A reading that cannot be real: the message says why."""
 
 
+# Any reading, custom types included: its micro-units must fit the database's 64-bit integer (amount_micro).
+MAX_VALUE = D(10) ** 12
+MAX_PLACES = 4
+
+
 def parse_value(raw: object) -> Decimal:
-    if isinstance(raw, bool) or raw is None or not isinstance(raw, int | float | str | Decimal):
-        raise MetricError("the value must be a number")
-    if isinstance(raw, float) and (raw != raw or raw in (float("inf"), float("-inf"))):
-        raise MetricError("the value must be a finite number")
+    """A reading as an exact Decimal (lib.inputs: no rounding), at most a trillion either way, 4 decimals."""
     try:
-        value = D(repr(raw) if isinstance(raw, float) else str(raw).strip())
-    except InvalidOperation:
-        raise MetricError(f"{raw!r} is not a number") from None
-    if not value.is_finite():
-        raise MetricError("the value must be a finite number")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -4:
-        raise MetricError("the value can have at most 4 decimal places")
+        value = read_decimal(raw, "the value")
+    except TooLarge:
+        value = MAX_VALUE * 10  # refused just below, with the limit
+    except ValueError as exc:
+        raise MetricError(str(exc)) from None
+    if value.copy_abs() > MAX_VALUE:  # copy_abs: exact (abs() rounds in the context)
+        raise MetricError(f"the value must be between -{MAX_VALUE:,} and {MAX_VALUE:,}")
+    if decimal_places(value) > MAX_PLACES:
+        raise MetricError(f"the value can have at most {MAX_PLACES} decimal places")
     return value
 
 

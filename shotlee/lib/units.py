@@ -7,8 +7,10 @@ need a factor that depends on the preparation, so they never convert.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
+
+from shotlee.lib.inputs import TooLarge, decimal_places, read_decimal
 
 
 class Unit(StrEnum):
@@ -52,33 +54,21 @@ def parse_unit(raw: object) -> Unit:
 
 
 def parse_amount(raw: object) -> Decimal:
-    """Read a JSON number or a decimal string into an exact, positive Decimal."""
-    if isinstance(raw, bool) or raw is None:
-        raise AmountError("the amount must be a number")
-    if isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
-            raise AmountError("the amount must be a finite number")
-        text = repr(raw)
-    elif isinstance(raw, int | Decimal):
-        text = str(raw)
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if len(text) > 40:
-            raise AmountError("the amount is too long")
-    else:
-        raise AmountError("the amount must be a number")
+    """Read a JSON number or a decimal string into an exact, positive Decimal.
+
+    Exactly: no step rounds (lib.inputs), so a value too small for six decimals is refused, never stored as 0.
+    """
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise AmountError(f"{raw!r} is not a number") from None
-    if not value.is_finite():
-        raise AmountError("the amount must be a finite number")
+        value = read_decimal(raw, "the amount")
+    except TooLarge:
+        raise AmountError(f"the amount must be at most {MAX_AMOUNT:,}") from None
+    except ValueError as exc:
+        raise AmountError(str(exc)) from None
     if value <= 0:
         raise AmountError("the amount must be greater than zero")
     if value > MAX_AMOUNT:
         raise AmountError(f"the amount must be at most {MAX_AMOUNT:,}")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+    if decimal_places(value) > MAX_DECIMALS:
         raise AmountError(f"the amount can have at most {MAX_DECIMALS} decimal places")
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.utils import timezone
 from shotlee.ledger.models import Entry
 from shotlee.lib import metrics as lib
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.inputs import record_time, text_problems
 from shotlee.metrics.models import MetricType
 from shotlee.protocols.models import Protocol
 from shotlee.web.forms import LocalDateTimeField, PageForm
@@ -58,16 +59,20 @@ def metric_type(user: User, key: str) -> lib.MetricSpec | MetricType:
 def build_reading(user: User, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> Reading:
     """Validate a reading and convert it to the canonical unit; InvalidInput names each bad field."""
     merged = {**(defaults or {}), **{k: v for k, v in values.items() if v is not None}}
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = text_problems(values)
+    if "type" in errors:
+        raise InvalidInput({"type": errors["type"]})
     key = str(merged.get("type") or "")
     kind = metric_type(user, key)
     measured_at = merged.get("measured_at") or timezone.now()
-    if not isinstance(measured_at, datetime) or measured_at.tzinfo is None or measured_at.utcoffset() is None:
-        errors["measured_at"] = "must be a date and time with a UTC offset"
-    elif measured_at > timezone.now() + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS):
-        errors["measured_at"] = "is in the future"
+    try:
+        measured_at = record_time(
+            measured_at, latest=timezone.now() + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS)
+        )
+    except ValueError as exc:
+        errors["measured_at"] = str(exc)
     note = merged.get("note") or ""
-    if not isinstance(note, str) or len(note) > 2000:
+    if "note" not in errors and (not isinstance(note, str) or len(note) > 2000):
         errors["note"] = "must be at most 2000 characters"
     warnings: list[str] = []
     value = value2 = None
@@ -130,7 +135,7 @@ def build_reading(user: User, values: dict[str, Any], defaults: dict[str, Any] |
         value=value.quantize(STORE),
         value2=value2.quantize(STORE) if value2 is not None else None,
         entered=entered,
-        measured_at=measured_at.astimezone(UTC),
+        measured_at=measured_at,
         lab=lab,
         warnings=warnings,
         note=note.strip(),

@@ -17,6 +17,7 @@ from shotlee.ledger.models import Entry, EntryQuerySet, LedgerHead
 from shotlee.lib import hashchain
 from shotlee.lib import metrics as lib
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.inputs import text_problems
 from shotlee.metrics.forms import Reading, build_reading, defaults_of
 from shotlee.metrics.models import MetricType
 from shotlee.protocols.models import DOSE, Protocol
@@ -123,10 +124,10 @@ def readings(
 
 
 def create_metric_type(user: User, name: Any, unit: Any, min_value: Any = None, max_value: Any = None) -> MetricType:
-    errors: dict[str, str] = {}
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 60:
+    errors: dict[str, str] = text_problems({"name": name, "unit": unit})
+    if "name" not in errors and (not isinstance(name, str) or not name.strip() or len(name.strip()) > 60):
         errors["name"] = "must be 1 to 60 characters"
-    if not isinstance(unit, str) or not unit.strip() or len(unit.strip()) > 20:
+    if "unit" not in errors and (not isinstance(unit, str) or not unit.strip() or len(unit.strip()) > 20):
         errors["unit"] = "must be 1 to 20 characters"
     bounds: list[Decimal | None] = []
     for field_name, raw in (("min", min_value), ("max", max_value)):

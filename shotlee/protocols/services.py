@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,6 +20,7 @@ from shotlee.ledger.models import Entry, LedgerHead
 from shotlee.lib import hashchain, rules
 from shotlee.lib.classes import compound_key, drug_class
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.inputs import decimal_places, read_decimal, text_problems
 from shotlee.lib.schedule import WEEKDAYS, Schedule
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
 from shotlee.protocols.models import PROTOCOL, Protocol, ProtocolSettings, Route
@@ -34,19 +35,16 @@ ProtocolInvalid = InvalidInput
 def _hours(raw: Any, field: str, errors: dict[str, str], *, allow_zero: bool = False) -> str | None:
     if raw in (None, ""):
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
-        errors[field] = "must be a number of hours"
-        return None
     try:
-        value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
-    except InvalidOperation:
+        value = read_decimal(raw, "the number of hours")
+    except ValueError:
         errors[field] = "must be a number of hours"
         return None
-    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+    if value < 0 or (value == 0 and not allow_zero):
         errors[field] = "must be a positive number of hours"
     elif value > MAX_HOURS:
         errors[field] = f"must be at most {MAX_HOURS} hours (a year)"
-    elif value != value.quantize(Decimal("0.001")):
+    elif decimal_places(value) > 3:
         errors[field] = "can have at most 3 decimal places"
     else:
         return hashchain.format_decimal(value)
@@ -86,6 +84,8 @@ def _ladder(raw: Any, errors: dict[str, str]) -> list[dict[str, Any]]:
             errors["ladder"] = f"step {i + 1}: the label's words can be at most 400 characters"
             return []
         dose = _amount(step.get("dose"), "ladder", errors, required=True)
+        if dose is None:  # _amount said why; a step without a dose cannot build a schedule
+            return []
         weeks = step.get("weeks")
         if (weeks is None and not last) or (
             weeks is not None and (isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520)
@@ -204,9 +204,11 @@ def class_of(compound: str) -> str:
 
 def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     """Validate protocol input into canonical settings, or raise ProtocolInvalid naming each field."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = text_problems(data)
     compound = data.get("compound")
-    if not isinstance(compound, str) or not compound.strip():
+    if "compound" in errors:
+        compound = ""
+    elif not isinstance(compound, str) or not compound.strip():
         errors["compound"] = "is required"
         compound = ""
     elif len(compound.strip()) > 120:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django import forms
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shotlee.ledger.models import Entry
 from shotlee.lib.errors import InvalidInput
+from shotlee.lib.inputs import record_time, text_problems
 from shotlee.protocols.models import DOSE, Protocol
 from shotlee.web.forms import LocalDateTimeField, PageForm
 
@@ -35,22 +36,22 @@ class SideEffectInput:
 def _time(value: Any, field: str, errors: dict[str, str]) -> datetime | None:
     if value is None:
         return None
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        errors[field] = "must be a date and time with a UTC offset"
+    try:
+        return record_time(value, latest=timezone.now() + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS))
+    except ValueError as exc:
+        errors[field] = str(exc)
         return None
-    if value > timezone.now() + timedelta(seconds=settings.FUTURE_ALLOWANCE_SECONDS):
-        errors[field] = "is in the future"
-        return None
-    return value.astimezone(UTC)
 
 
 def build_side_effect(user: User, values: dict[str, Any], defaults: dict[str, Any] | None = None) -> SideEffectInput:
     """Validate a side effect (new or corrected); InvalidInput names each bad field."""
     defaults = defaults or {}
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = text_problems(values)
     merged = {**defaults, **{k: v for k, v in values.items() if v is not None}}
     symptom = merged.get("symptom")
-    if not isinstance(symptom, str) or not symptom.strip():
+    if "symptom" in errors:
+        symptom = ""
+    elif not isinstance(symptom, str) or not symptom.strip():
         errors["symptom"] = "say what you felt, e.g. headache"
         symptom = ""
     elif len(symptom.strip()) > 80:
@@ -78,9 +79,9 @@ def build_side_effect(user: User, values: dict[str, Any], defaults: dict[str, An
             protocol = Protocol.objects.for_user(user).filter(uid=dose.subject).first()
     site = merged.get("site") or ""
     note = merged.get("note") or ""
-    if not isinstance(site, str) or len(site) > 60:
+    if "site" not in errors and (not isinstance(site, str) or len(site) > 60):
         errors["site"] = "must be at most 60 characters"
-    if not isinstance(note, str) or len(note) > 2000:
+    if "note" not in errors and (not isinstance(note, str) or len(note) > 2000):
         errors["note"] = "must be at most 2000 characters"
     if errors:
         raise InvalidInput(errors)

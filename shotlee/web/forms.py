@@ -10,13 +10,19 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
+from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
 from shotlee.lib import rules
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
+from shotlee.lib.inputs import utc_time
 from shotlee.lib.localtime import parse_local
 
 BUSY = "The server is busy; nothing was recorded. Please press the button again."
+UNPROTECTED = (
+    "Recording is switched off: this server's protection of your record against changes is missing. "
+    "Nothing was recorded. Please tell whoever runs this server."
+)
 T = TypeVar("T")
 
 
@@ -34,7 +40,8 @@ class LocalDateTimeField(forms.Field):
             return None
         assert self.tz is not None, "the form sets the person's time zone on its time fields"
         try:
-            return parse_local(str(value), self.tz)
+            # The same check as the API's: the time must convert to UTC (lib.inputs).
+            return utc_time(parse_local(str(value), self.tz))
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
@@ -105,6 +112,8 @@ def submit(form: PageForm, call: Callable[[], T]) -> tuple[T | None, list[dict[s
         form.add_error(None, str(exc))
     except LedgerBusy:
         form.add_error(None, BUSY)
+    except LedgerUnprotected:
+        form.add_error(None, UNPROTECTED)
     return None, []
 
 
