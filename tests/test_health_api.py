@@ -35,7 +35,12 @@ def test_a_side_effect_is_a_ledger_record_with_days_since_the_last_dose(alice_ap
 
 
 def test_an_ongoing_side_effect_is_ended_by_a_correction(alice_api):
-    effect = alice_api.post("/api/v1/side-effects", {"symptom": "scalp redness", "severity": 2}).json()
+    # Started before NOW (the module's import time): a start defaulting to the request's time would come after
+    # NOW + 1 minute whenever the suite takes over a minute to reach this test.
+    started = (NOW - timedelta(minutes=5)).isoformat()
+    effect = alice_api.post(
+        "/api/v1/side-effects", {"symptom": "scalp redness", "severity": 2, "started_at": started}
+    ).json()
     ended = (NOW + timedelta(minutes=1)).isoformat()
     response = alice_api.post(
         f"/api/v1/entries/{effect['id']}/corrections", {"action": "correct", "reason": "it stopped", "ended_at": ended}
