@@ -248,10 +248,13 @@ class Checker:
                 a, b = self.column_key(scope, term.left), self.column_key(scope, term.right)
                 if a and b:
                     edges.append((a, b, joined))
-                elif a and _constant(term.right) and (joined is None or a[1][0] == joined):
-                    a[0].pinned.add(a[1]) if a[0] is scope else None
-                elif b and _constant(term.left) and (joined is None or b[1][0] == joined):
-                    b[0].pinned.add(b[1]) if b[0] is scope else None
+                else:
+                    column = (
+                        a if b is None and _constant(term.right) else b if a is None and _constant(term.left) else None
+                    )
+                    # A constant pins a column of this scope only (an outer column's pin would flow outwards).
+                    if column and column[0] is scope and (joined is None or column[1][0] == joined):
+                        scope.pinned.add(column[1])
             elif isinstance(term, (exp.Like, exp.ILike, exp.Escape)) and self.exact_pattern(term):
                 like = term.this if isinstance(term, exp.Escape) else term
                 a = self.column_key(scope, like.this)
