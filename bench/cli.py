@@ -52,6 +52,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="load gunicorn with Python client threads even when wrk is installed (the default uses wrk)",
     )
     parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process runs")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated scenario modules to run (e.g. scale); the references always run",
+    )
     parser.add_argument("--tune", action="store_true", help="compare gunicorn worker setups at 8 clients and exit")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)

@@ -59,6 +59,12 @@ def _copy_select(table: str, row_id: int, *, new_uid: bool, with_id: bool) -> tu
     return columns, f"SELECT {select} FROM {table} WHERE id = {row_id}"
 
 
+def _primary_key() -> str:
+    """The ledger tables' primary key: (id, user_id) on PostgreSQL, where they are ready to be distributed by user
+    (shotlee/ledger/distribution.py), id on SQLite."""
+    return "id, user_id" if connection.vendor == "postgresql" else "id"
+
+
 def _changed_column(table: str) -> str:
     return "amount_micro = 1" if table == "ledger_entry" else "head_hash = 'ff'"
 
@@ -77,7 +83,7 @@ COMMON = {
     "delete one row": lambda t, i: f"DELETE FROM {t} WHERE id = {i}",
     "delete every row": lambda t, i: f"DELETE FROM {t}",
     "upsert on an existing id": lambda t, i: _copy(
-        "INSERT INTO", t, i, with_id=True, suffix=f"ON CONFLICT (id) DO UPDATE SET {_changed_column(t)}"
+        "INSERT INTO", t, i, with_id=True, suffix=f"ON CONFLICT ({_primary_key()}) DO UPDATE SET {_changed_column(t)}"
     ),
     "upsert on an existing (user, seq)": lambda t, i: _copy(
         "INSERT INTO", t, i, with_id=False, suffix=f"ON CONFLICT (user_id, seq) DO UPDATE SET {_changed_column(t)}"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench.scenarios import dense, reads, record_http, record_inprocess, references, verify_ledger
+from bench.scenarios import dense, reads, record_http, record_inprocess, references, scale, verify_ledger
 
 if TYPE_CHECKING:
     from bench.engine import Engine
@@ -28,6 +28,15 @@ class Step:
 
 
 def steps(ctx: Engine) -> list[Step]:
+    """The scenarios in order; with --only, the ones named (by module) between the two reference passes."""
+    chosen = {name.strip() for name in (getattr(ctx.args, "only", "") or "").split(",") if name.strip()}
+    every = all_steps()
+    if not chosen:
+        return every
+    return [s for s in every if s.run.__module__.rsplit(".", 1)[-1] in chosen | {"references"}]
+
+
+def all_steps() -> list[Step]:
     return [
         Step("references, first pass", references.users, references.first),
         Step("verify_ledger", verify_ledger.users, verify_ledger.run),
@@ -35,5 +44,6 @@ def steps(ctx: Engine) -> list[Step]:
         Step("history page and API list", reads.users, reads.run),
         Step("record a dose over HTTP", record_http.users, record_http.run),
         Step("dense doses", dense.users, dense.run),
+        Step("scale: 1,000 users, 4 workers, 32 clients (PostgreSQL)", scale.users, scale.run),
         Step("references, second pass", references.users, references.second),
     ]

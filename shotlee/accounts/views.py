@@ -103,14 +103,13 @@ def account_settings(request: SignedIn) -> HttpResponse:
         )
     if request.method == "POST" and request.POST.get("form") == "units":
         chosen = {key: request.POST.get(f"unit-{key}") for key in PREFERENCES}
-        profile.units = json.dumps({k: v for k, v in chosen.items() if v in PREFERENCES[k]}, sort_keys=True)
-        profile.save(update_fields=["units"])
+        units = json.dumps({k: v for k, v in chosen.items() if v in PREFERENCES[k]}, sort_keys=True)
+        Profile.objects.filter(user=request.user).update(units=units)  # by user id: docs/deploy.md, "Scaling out"
         return redirect(reverse("accounts:settings") + "#units")
     if request.method == "POST":
         tz = request.POST.get("timezone", "")
         if valid_timezone(tz):
-            profile.timezone = tz
-            profile.save(update_fields=["timezone"])
+            Profile.objects.filter(user=request.user).update(timezone=tz)
             return redirect("accounts:settings")
         error = f"Unknown time zone {tz!r}; use a name like Europe/London."
     return render(

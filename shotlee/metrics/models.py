@@ -15,7 +15,7 @@ class MetricTypeQuerySet(models.QuerySet["MetricType"]):
 class MetricType(models.Model):
     """A metric a person defines for themselves (name, unit, optional plausible range)."""
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False)  # unique per user (Meta)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="metric_types")
     name = models.CharField(max_length=60)
     unit = models.CharField(max_length=20)
@@ -26,7 +26,11 @@ class MetricType(models.Model):
     objects = MetricTypeQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "name"], name="metric_type_user_name")]
+        # Every unique key holds the user: the table is distributed by user (docs/deploy.md, "Scaling out").
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="metric_type_user_name"),
+            models.UniqueConstraint(fields=["user", "uid"], name="metric_type_user_uid"),
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:

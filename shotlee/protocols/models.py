@@ -44,7 +44,7 @@ class ProtocolQuerySet(models.QuerySet["Protocol"]):
 
 
 class Protocol(models.Model):
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False)  # unique per user (Meta)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="protocols")
     name = models.CharField(max_length=120)
     compound = models.CharField(max_length=120)  # compound key (lib.classes.compound_key)
@@ -58,6 +58,8 @@ class Protocol(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        # With the user: a table distributed by user needs it in every unique key (docs/deploy.md, "Scaling out").
+        constraints = [models.UniqueConstraint(fields=["user", "uid"], name="protocol_user_uid")]
 
     def __str__(self) -> str:
         return self.name

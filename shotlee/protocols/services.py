@@ -327,7 +327,7 @@ def change_protocol(
     """Record a new version; doses before it keep being checked against the old one."""
 
     def action(head: LedgerHead) -> ledger.Outcome:
-        current = Protocol.objects.get(pk=protocol.pk)
+        current = Protocol.objects.for_user(user).get(pk=protocol.pk)
         entry = ledger.append(
             head,
             kind=PROTOCOL,
@@ -342,7 +342,16 @@ def change_protocol(
         current.settings = hashchain.canonical_text(settings)
         current.version_seq = entry.seq
         current.stopped = stop
-        current.save()
+        # Scoped by the user like every query on a per-user table (docs/deploy.md, "Scaling out"); save() would
+        # update by primary key alone.
+        Protocol.objects.for_user(user).filter(pk=current.pk).update(
+            name=current.name,
+            compound=current.compound,
+            drug_class=current.drug_class,
+            settings=current.settings,
+            version_seq=current.version_seq,
+            stopped=current.stopped,
+        )
         return ledger.Outcome(200, protocol_body(current))
 
     return ledger.write(user, action, **write_options)
