@@ -32,6 +32,8 @@ USER_COLUMN = {
     "ledger_checkpoint": "user_id",
     "ledger_head": "user_id",
     "ledger_idempotencyrecord": "user_id",
+    "ledger_tombstone": "user_id",
+    "ledger_erasure_gate": "user_id",
     "protocols_protocol": "user_id",
     "metrics_metrictype": "user_id",
     "accounts_profile": "user_id",
@@ -41,7 +43,7 @@ USER_COLUMN = {
 }
 # Unique keys that identify one user's row before the user id is known.
 IDENTITY_KEYS = {
-    "auth_user": {"username"},
+    "auth_user": {"username", "email"},  # a password reset finds the account by its email
     "accounts_apitoken": {"digest"},
     "accounts_calendartoken": {"digest"},
 }
@@ -56,6 +58,8 @@ PLAN = {
     "ledger_checkpoint": "user_id",
     "ledger_head": "user_id",
     "ledger_idempotencyrecord": "user_id",
+    "ledger_tombstone": "user_id",
+    "ledger_erasure_gate": "user_id",
     "protocols_protocol": "user_id",
     "metrics_metrictype": "user_id",
     "django_session": "session_key",

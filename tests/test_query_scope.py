@@ -16,11 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from shotlee.accounts.models import ApiToken
 from shotlee.accounts.services import issue_token, rotate_calendar_token
 from tests.conftest import PASSWORD, Api, make_protocol, make_user
 from tests.query_scope import PLAN, Checker
@@ -205,6 +211,9 @@ class Journey:
         self.ok(api.get("/api/v1/protocols"), "api/v1/protocols")
         self.ok(api.get(f"/api/v1/protocols/{pid}"), "api/v1/protocols/<protocol_id>")
         self.ok(api.patch(f"/api/v1/protocols/{pid}", {"max_single_dose": "2.5"}), "api/v1/protocols/<protocol_id>")
+        self.ok(
+            web.post(f"/protocols/{pid}/step/", {"step": "2"}), "protocols/<uuid:uid>/step/"
+        )  # no ladder: a message
 
         # Doses: logged on the page (with a warning confirmed), back-filled, through the API, corrected, voided
         form = self.ok(web.get(f"/doses/log/?protocol={pid}"), "doses/log/")
@@ -358,7 +367,71 @@ class Journey:
         feed = re.search(r"/calendar/([^\"<\s]+)\.ics", rotated.content.decode()).group(1)
         self.ok(Client().get(f"/calendar/{feed}.ics"), "calendar/<str:token>.ics")
         self.ok(web.get("/"), "")
+        self.your_data(web, api, pid)
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
+        self.account_lifecycle()
+
+    def your_data(self, web: Client, api: Api, pid: str) -> None:
+        """Exports, checking a kept copy, import, the clinician report, on the pages and through the API."""
+        self.ok(web.get("/data/"), "data/")
+        kept = b"".join(self.ok(web.get("/data/export.json"), "data/export.json").streaming_content)
+        b"".join(self.ok(web.get("/data/export.csv.zip"), "data/export.csv.zip").streaming_content)
+        b"".join(self.ok(web.get("/data/export.fhir.json"), "data/export.fhir.json").streaming_content)
+        for path in ("export.json", "export.csv.zip", "export.fhir.json"):
+            b"".join(self.ok(api.get(f"/api/v1/{path}"), f"api/v1/{path}").streaming_content)
+        self.ok(web.get("/data/check/"), "data/check/")
+        self.ok(web.post("/data/check/", {"file": SimpleUploadedFile("kept.json", kept)}), "data/check/")
+        self.ok(
+            api.client.post("/api/v1/export/verify", kept, content_type="application/json", headers=api._headers(None)),
+            "api/v1/export/verify",
+        )
+        template = self.ok(web.get("/data/import/template.csv"), "data/import/template.csv").content
+        self.ok(web.get("/data/import/"), "data/import/")
+        csv = template.decode().splitlines()[0] + "\n"  # the header alone: nothing to record
+        self.ok(
+            web.post("/data/import/", {"file": SimpleUploadedFile("doses.csv", csv.encode())}),
+            "data/import/",
+            expect=(200, 409, 422),
+        )
+        self.ok(web.get("/data/report/"), "data/report/")
+        self.ok(web.get("/data/report/", {"protocol": pid, "make": "1"}), "data/report/")
+
+    def account_lifecycle(self) -> None:
+        """Tokens, password change and reset, and erasure, for an account of its own."""
+        make_user("fay")
+        web = Client()
+        web.force_login(User.objects.get(username="fay"))
+        self.ok(web.get("/accounts/tokens/"), "accounts/tokens/")
+        self.ok(web.post("/accounts/tokens/", {"name": "phone", "expires": ""}), "accounts/tokens/")
+        token = ApiToken.objects.filter(user__username="fay").first()
+        self.ok(web.post("/accounts/tokens/", {"action": "revoke", "token": token.pk}), "accounts/tokens/")
+        caller = Api(issue_token(User.objects.get(username="fay")))
+        self.ok(caller.client.delete("/api/v1/auth/token", headers=caller._headers(None)), "api/v1/auth/token")
+        self.ok(web.get("/accounts/password/"), "accounts/password/")
+        changed = "a new horse battery staple 77"
+        self.ok(
+            web.post(
+                "/accounts/password/",
+                {"old_password": PASSWORD, "new_password1": changed, "new_password2": changed},
+            ),
+            "accounts/password/",
+        )
+        self.ok(web.post("/accounts/settings/", {"form": "email", "email": "fay@example.org"}), "accounts/settings/")
+        anonymous = Client()
+        self.ok(anonymous.get("/accounts/password/reset/"), "accounts/password/reset/")
+        self.ok(anonymous.post("/accounts/password/reset/", {"email": "fay@example.org"}), "accounts/password/reset/")
+        self.ok(anonymous.get("/accounts/password/reset/sent/"), "accounts/password/reset/sent/")
+        user = User.objects.get(username="fay")
+        uid, key = urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+        link = self.ok(
+            anonymous.get(f"/accounts/password/reset/{uid}/{key}/"), "accounts/password/reset/<uidb64>/<token>/"
+        )
+        reset = {"new_password1": "third horse battery staple 9", "new_password2": "third horse battery staple 9"}
+        self.ok(anonymous.post(link["Location"], reset), "accounts/password/reset/<uidb64>/<token>/")
+        self.ok(anonymous.get("/accounts/password/reset/done/"), "accounts/password/reset/done/")
+        web.force_login(User.objects.get(username="fay"))
+        self.ok(web.get("/accounts/delete/"), "accounts/delete/")
+        self.ok(web.post("/accounts/delete/", {"password": "third horse battery staple 9"}), "accounts/delete/")
 
 
 @pytest.fixture

@@ -102,7 +102,7 @@ def user_for_token(raw: str) -> User | None:
     if expires_at is not None and expires_at <= now:
         return None
     if last_used_at is None or now - last_used_at >= LAST_USE_RESOLUTION:
-        _note_use(token_id, now)
+        _note_use(token_id, user_id, now)
     user = get_user_model().from_db(connection.alias, ["id", "username", "is_active"], [user_id, username, is_active])
     if profile_id is not None:
         profile = Profile.from_db(
@@ -112,10 +112,10 @@ def user_for_token(raw: str) -> User | None:
     return user
 
 
-def _note_use(token_id: int, now: datetime) -> None:
+def _note_use(token_id: int, user_id: int, now: datetime) -> None:
     """The token's last use, to the minute: one small write a minute per token, not one per call. Best effort."""
     try:
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        ApiToken.objects.filter(pk=token_id, user_id=user_id).update(last_used_at=now)
     except OperationalError:
         pass  # a busy SQLite writer: the time shown is a minute older, nothing else depends on it
 

@@ -169,7 +169,7 @@ def api_tokens(request: SignedIn) -> HttpResponse:
     error = ""
     if request.method == "POST" and request.POST.get("action") == "revoke":
         token = get_object_or_404(ApiToken.objects.for_user(request.user), pk=_int(request.POST.get("token")))
-        token.delete()
+        ApiToken.objects.for_user(request.user).filter(pk=token.pk).delete()  # by user and id: one user's row
         messages.success(request, f"The token “{token.name or 'unnamed'}” is revoked; it no longer works.")
         return redirect("accounts:tokens")
     if request.method == "POST":
