@@ -42,7 +42,7 @@ def _sqlite_statements(table: str, gate: bool = True) -> list[str]:
     """
     message = f"{table} is append-only"
     unless_erasing = (
-        f"WHEN NOT EXISTS (SELECT 1 FROM {GATE_TABLE} WHERE user_id = OLD.user_id) "
+        f"WHEN NOT EXISTS (SELECT 1 FROM {GATE_TABLE} WHERE user_id = OLD.user_id) "  # nosec B608  # constants
         if gate and table in CHAIN_TABLES
         else ""
     )
@@ -59,17 +59,19 @@ def _sqlite_statements(table: str, gate: bool = True) -> list[str]:
     ]
 
 
-PG_FUNCTION = f"""
+# Written out (no interpolation): the tables are CHAIN_TABLES and GATE_TABLE, checked just below.
+PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION shotlee_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND TG_TABLE_NAME IN ({", ".join(f"'{t}'" for t in CHAIN_TABLES)}) THEN
-    IF EXISTS (SELECT 1 FROM {GATE_TABLE} WHERE user_id = OLD.user_id) THEN
+  IF TG_OP = 'DELETE' AND TG_LEVEL = 'ROW' AND TG_TABLE_NAME IN ('ledger_entry', 'ledger_checkpoint') THEN
+    IF EXISTS (SELECT 1 FROM ledger_erasure_gate WHERE user_id = OLD.user_id) THEN
       RETURN OLD;
     END IF;
   END IF;
   RAISE EXCEPTION '% is append-only (% blocked)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
 END $$
 """
+assert CHAIN_TABLES == ("ledger_entry", "ledger_checkpoint") and GATE_TABLE == "ledger_erasure_gate"
 
 
 def _pg_statements(table: str) -> list[str]:
