@@ -12,6 +12,7 @@ from ninja.security import HttpBearer
 from pydantic import StrictFloat, StrictInt, StrictStr
 
 from shotlee.accounts.services import user_for_token
+from shotlee.accounts.throttle import check_write_rate
 from shotlee.ledger import services as ledger
 from shotlee.lib.errors import InvalidInput
 from shotlee.middleware import profile_of
@@ -26,6 +27,7 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
             request.profile = profile_of(user)  # type: ignore[attr-defined]
+            check_write_rate(request)  # 429 past the per-user write rate (accounts.throttle)
         return user
 
 

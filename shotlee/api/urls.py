@@ -6,6 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 
+from shotlee.accounts.throttle import PasswordChecksBusy, RateExceeded, busy_response
 from shotlee.api import auth, doses, exports, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
 from shotlee.ledger.records import CorrectionRefused
@@ -63,6 +64,18 @@ def ledger_busy(request: HttpRequest, exc: LedgerBusy) -> HttpResponse:
     response = JsonResponse({"detail": "The server is busy; retry with the same Idempotency-Key."}, status=503)
     response["Retry-After"] = "1"
     return response
+
+
+@api.exception_handler(RateExceeded)
+def rate_exceeded(request: HttpRequest, exc: RateExceeded) -> HttpResponse:
+    response = JsonResponse({"detail": f"Too many requests: retry in {exc.retry_after} seconds."}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(PasswordChecksBusy)
+def password_checks_busy(request: HttpRequest, exc: PasswordChecksBusy) -> HttpResponse:
+    return busy_response(request)
 
 
 @api.exception_handler(ObjectDoesNotExist)
