@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
@@ -13,7 +15,21 @@ from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
-api = NinjaAPI(
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Every authenticated write may also answer 429 (the per-user write rate, accounts.throttle)."""
+        schema = super().get_openapi_schema(**kwargs)
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if method in ("post", "put", "patch", "delete") and operation.get("security"):
+                    operation["responses"].setdefault(
+                        429, {"description": "Too many writes: retry after the seconds in Retry-After."}
+                    )
+        return schema
+
+
+api = Api(
     title="Shotlee API",
     version="1",
     urls_namespace="api",
