@@ -6,6 +6,7 @@ fails if one is read here but not documented there.
 
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -71,7 +72,8 @@ LEDGER_KEY = _ledger_key.encode()
 LEDGER_KEY_ID = hashlib.sha256(LEDGER_KEY).hexdigest()[:16]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
-OPEN_SIGNUP = env_bool("OPEN_SIGNUP", True)
+# Sign-up: the first account can always be made; after that only with OPEN_SIGNUP or an invite (accounts.invites).
+OPEN_SIGNUP = env_bool("OPEN_SIGNUP", DEBUG)
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600)
 
 
@@ -141,6 +143,7 @@ INSTALLED_APPS = [
     "shotlee.charts",
     "shotlee.reports",
     "shotlee.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -151,12 +154,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shotlee.middleware.storable_input",
+    "shotlee.accounts.middleware.session_lifetime",
+    "shotlee.accounts.middleware.PasswordChecksBusy",
     "shotlee.middleware.LoginRequiredMiddleware",
     "shotlee.middleware.user_profile",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shotlee.middleware.security_headers",
     "shotlee.middleware.audit_not_found",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into its 429 answer
 ]
 
 # Flash messages live in the session (already there for every page) instead of a cookie with a session fallback:
@@ -195,7 +201,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Django's model backend, bringing the profile (time zone, units) in the same query, and database sessions. Not
 # cached_db: with the default per-process cache, a session ended in one worker (log-out, password change) would
 # live on in the others' caches.
-AUTHENTICATION_BACKENDS = ["shotlee.accounts.backends.ProfileBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out client is refused before any password is hashed
+    "shotlee.accounts.backends.ProfileBackend",
+]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -278,3 +287,44 @@ elif env("EMAIL_HOST") or not DEBUG:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# ---- Accounts and access (docs/configuration.md, "Log-in and sessions"; docs/security.md)
+
+# Log-in throttling with django-axes: every way in (the log-in page, POST /api/v1/auth/token, the admin through the
+# log-in page, a wrong two-step code) counts failures per account and per client address. Past either limit the
+# client gets 429 with the same message, known username or not, until LOGIN_COOLOFF_MINUTES pass without a failure.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 30)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0: the connection's own address.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_HANDLER = "shotlee.accounts.throttle.LoginAttempts"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "shotlee.accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "shotlee.accounts.throttle.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful log-ins are security events (shotlee.security), not rows with addresses
+AXES_VERBOSE = False  # axes' own log lines name no username or address
+AXES_ENABLE_ADMIN = False  # the attempts hold typed usernames; `manage.py axes_reset` clears them
+# Argon2 takes about 0.1-0.3 s of one core per check: at most this many run at once in a process, and a log-in
+# that waits longer than PASSWORD_CHECK_WAIT_MS for its turn gets 503 with Retry-After, so a flood of log-ins
+# cannot starve the other requests of the CPU (accounts.throttle.password_slot).
+PASSWORD_CHECKS_PER_PROCESS = env_int("PASSWORD_CHECKS_PER_PROCESS", 1)
+PASSWORD_CHECK_WAIT_MS = env_int("PASSWORD_CHECK_WAIT_MS", 500)
+
+# Writes through the API, per user: at most this many per minute and process (the cache is each process's own
+# memory), then 429 with Retry-After. 0 switches the limit off.
+API_WRITES_PER_MINUTE = env_int("API_WRITES_PER_MINUTE", 60)
+# Sign-up attempts (page and API) per client address and hour, counted the same way. 0 switches it off.
+SIGNUPS_PER_HOUR = env_int("SIGNUPS_PER_HOUR", 20)
+
+# Sessions: a new key at every log-in (Django), ended by log-out, after SESSION_IDLE_MINUTES without a request,
+# and SESSION_COOKIE_AGE seconds after the log-in whatever the activity (accounts.middleware.session_lifetime).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 12 * 60)
+
+# Two-step verification (TOTP, RFC 6238): the issuer name authenticator apps show next to the account.
+TOTP_ISSUER = env("TOTP_ISSUER", "Shotlee")
+# An invite link (manage.py invite, or the admin) works once, for this many days.
+INVITE_DAYS = env_int("INVITE_DAYS", 7)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from shotlee.accounts.views import admin_login
 from shotlee.api.urls import api
 from shotlee.charts import views as charts
 
@@ -15,5 +16,7 @@ urlpatterns = [
     path("side-effects/", include("shotlee.symptoms.urls")),
     path("metrics/", include("shotlee.metrics.urls")),
     path("", include("shotlee.reports.urls")),  # calendar/ and data/
+    # The admin logs in through the site's log-in (lockout, two-step verification): one way in to protect.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -132,6 +132,15 @@ def _fast_password_hashing(settings, request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _open_doors(settings):
+    """Most tests sign people up and write fast; the tests of the sign-up policy and the rate limits close these
+    again (OPEN_SIGNUP is off by default when DEBUG=0, as the tests run)."""
+    settings.OPEN_SIGNUP = True
+    settings.API_WRITES_PER_MINUTE = 0
+    settings.SIGNUPS_PER_HOUR = 0
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium through Playwright, one per test module (skips or fails as tests.browser_support says)."""

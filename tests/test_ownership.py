@@ -18,6 +18,8 @@ KNOWN_ROUTES = {
     "",
     "accounts/signup/",
     "accounts/login/",
+    "accounts/login/code/",
+    "accounts/two-step/",
     "accounts/logout/",
     "accounts/settings/",
     "accounts/password/",
@@ -224,6 +226,7 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/data/report/",
         "/data/import/",
         "/accounts/tokens/",
+        "/accounts/two-step/",
         "/data/export.json",
         "/data/export.fhir.json",
     ]:
@@ -256,6 +259,7 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
         "/accounts/tokens/",
         "/accounts/delete/",
         "/accounts/password/",
+        "/accounts/two-step/",
         "/data/",
         "/data/export.json",
         "/data/check/",
@@ -266,5 +270,8 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
     for path in ["/accounts/password/reset/", "/accounts/password/reset/sent/", "/accounts/password/reset/done/"]:
         assert anonymous.get(path).status_code == 200, path
+    # The code step of a log-in belongs to the session that passed the password step; without one, back to log-in.
+    response = anonymous.get("/accounts/login/code/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json", "/guides/", "/api/v1/guides"]:
         assert anonymous.get(path).status_code == 200, path

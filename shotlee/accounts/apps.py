@@ -5,4 +5,7 @@ class AccountsConfig(AppConfig):
     name = "shotlee.accounts"
 
     def ready(self) -> None:
-        from shotlee.accounts import audit  # noqa: F401  connects the log-in events (lib.audit)
+        from shotlee.accounts import (
+            audit,  # noqa: F401  connects the log-in events (lib.audit)
+            middleware,  # noqa: F401  (connects the log-in signal receiver)
+        )

@@ -75,3 +75,52 @@ class CalendarToken(models.Model):
 
     def __str__(self) -> str:
         return f"calendar token of {self.user_id}"
+
+
+class TwoStep(models.Model):
+    """A person's authenticator app (TOTP, RFC 6238). Its secret must stay readable to check codes; `last_step`
+    is the 30-second step of the last code accepted, so a code works once (ASVS 6.5.1)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_step")
+    secret = models.CharField(max_length=64)  # base32
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"two-step of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for when the authenticator is lost; only its SHA-256 is stored (80 random bits each)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "digest"], name="recovery_code_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"
+
+
+class Invite(models.Model):
+    """A sign-up link for one person: single use, expiring, and only its SHA-256 is stored."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=100, blank=True, default="")  # who it is for, as the admin wrote it
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"invite {self.digest[:8]}"

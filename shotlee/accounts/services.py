@@ -3,13 +3,15 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from shotlee.accounts.models import ApiToken, CalendarToken, Profile, token_digest, valid_timezone
+from shotlee.accounts import invites
+from shotlee.accounts.models import ApiToken, CalendarToken, Invite, Profile, token_digest, valid_timezone
 from shotlee.ledger import sql
 from shotlee.ledger.erase import erase_chain
 from shotlee.ledger.services import create_head
@@ -17,14 +19,20 @@ from shotlee.ledger.services import create_head
 USERNAME_MAX = 150
 
 
+TAKEN = "That username is taken."
+
+
 class RegistrationError(Exception):
-    def __init__(self, errors: dict[str, list[str]]):
+    """What is wrong, by field. `taken` says the username is in use (the API must not tell; a page must)."""
+
+    def __init__(self, errors: dict[str, list[str]], taken: bool = False):
         super().__init__(errors)
         self.errors = errors
+        self.taken = taken
 
 
-def register_user(username: str, password: str, timezone: str = "UTC") -> User:
-    """Create the user, their profile and their empty chain in one transaction."""
+def register_user(username: str, password: str, timezone: str = "UTC", invite: Invite | None = None) -> User:
+    """Create the user, their profile and their empty chain in one transaction (using up the invite, if any)."""
     User = get_user_model()
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
@@ -37,8 +45,9 @@ def register_user(username: str, password: str, timezone: str = "UTC") -> User:
             User.username_validator(username)
         except ValidationError as exc:
             errors["username"] = list(exc.messages)
-    if not errors and User.objects.filter(username__iexact=username).exists():
-        errors["username"] = ["That username is taken."]
+    taken = not errors and User.objects.filter(username__iexact=username).exists()
+    if taken:
+        errors["username"] = [TAKEN]
     try:
         password_validation.validate_password(password or "", User(username=username))
     except ValidationError as exc:
@@ -46,14 +55,16 @@ def register_user(username: str, password: str, timezone: str = "UTC") -> User:
     if timezone and not valid_timezone(timezone):
         errors["timezone"] = [f"Unknown time zone {timezone!r}."]
     if errors:
-        raise RegistrationError(errors)
+        raise RegistrationError(errors, taken=taken)
     try:
         with transaction.atomic():
             user = User.objects.create_user(username=username, password=password)
             Profile.objects.create(user=user, timezone=timezone or "UTC")
             create_head(user)
+            if invite is not None and not invites.redeem(invite, user):
+                raise RegistrationError({"invite": [invites.USED]})
     except IntegrityError:
-        raise RegistrationError({"username": ["That username is taken."]}) from None
+        raise RegistrationError({"username": [TAKEN]}, taken=True) from None
     return user
 
 
@@ -137,4 +148,5 @@ def erase_account(user: User) -> None:
     everything that hangs off it (profile, tokens, protocols, custom metric types), in one transaction."""
     with transaction.atomic():
         erase_chain(user)
+        AccessAttempt.objects.filter(username=user.get_username()).delete()  # axes' failed log-ins, by name
         user.delete()

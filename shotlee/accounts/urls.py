@@ -2,18 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
-from shotlee.accounts import views
+from shotlee.accounts import twostep_views, views
 
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
-    path(
-        "login/",
-        login_not_required(
-            auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
-        ),
-        name="login",
-    ),
+    path("login/", twostep_views.login_view, name="login"),
+    path("login/code/", twostep_views.login_code, name="login_code"),
+    path("two-step/", twostep_views.two_step, name="two_step"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.account_settings, name="settings"),
     path("password/", views.password_change, name="password_change"),

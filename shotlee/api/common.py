@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt, StrictStr, field_validator
 
 from shotlee.accounts.services import user_for_token
+from shotlee.accounts.throttle import check_write_rate
 from shotlee.ledger import services as ledger
 from shotlee.lib import inputs
 from shotlee.lib.errors import InvalidInput
@@ -59,6 +60,7 @@ class BearerAuth(HttpBearer):
         if user is not None:
             request.user = user
             request.profile = profile_of(user)  # type: ignore[attr-defined]
+            check_write_rate(request)  # 429 past the per-user write rate (accounts.throttle)
         return user
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
+from shotlee.accounts.throttle import PasswordChecksBusy, RateExceeded, busy_response
 from shotlee.api import auth, doses, exports, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
 from shotlee.api.openapi import DocumentedAPI
@@ -15,7 +18,21 @@ from shotlee.ledger.services import IdempotencyMismatch, LedgerBusy
 from shotlee.lib import audit
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 
-api = DocumentedAPI(
+
+class Api(DocumentedAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """Every authenticated write may also answer 429 (the per-user write rate, accounts.throttle)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if method in ("post", "put", "patch", "delete") and operation.get("security"):
+                    operation["responses"].setdefault(
+                        429, {"description": "Too many writes: retry after the seconds in Retry-After."}
+                    )
+        return schema
+
+
+api = Api(
     title="Shotlee API",
     version="1",
     urls_namespace="api",
@@ -67,6 +84,18 @@ def ledger_busy(request: HttpRequest, exc: LedgerBusy) -> HttpResponse:
     response = JsonResponse({"detail": "The server is busy; retry with the same Idempotency-Key."}, status=503)
     response["Retry-After"] = "1"
     return response
+
+
+@api.exception_handler(RateExceeded)
+def rate_exceeded(request: HttpRequest, exc: RateExceeded) -> HttpResponse:
+    response = JsonResponse({"detail": f"Too many requests: retry in {exc.retry_after} seconds."}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(PasswordChecksBusy)
+def password_checks_busy(request: HttpRequest, exc: PasswordChecksBusy) -> HttpResponse:
+    return busy_response(request)
 
 
 @api.exception_handler(ObjectDoesNotExist)
