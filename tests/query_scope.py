@@ -39,6 +39,8 @@ USER_COLUMN = {
     "accounts_profile": "user_id",
     "accounts_apitoken": "user_id",
     "accounts_calendartoken": "user_id",
+    "accounts_twostep": "user_id",
+    "accounts_recoverycode": "user_id",
     "auth_user": "id",
 }
 # Unique keys that identify one user's row before the user id is known.
@@ -76,6 +78,13 @@ PLAN = {
     "auth_user_user_permissions": "reference",
     "django_content_type": "reference",
     "django_admin_log": "local",
+    "accounts_twostep": "reference",
+    "accounts_recoverycode": "reference",
+    "accounts_invite": "reference",
+    "axes_accessattempt": "local",
+    "axes_accessattemptexpiration": "local",
+    "axes_accessfailurelog": "local",
+    "axes_accesslog": "local",
     "django_migrations": "local",
 }
 

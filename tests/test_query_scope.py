@@ -15,6 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
@@ -26,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from shotlee.accounts.models import ApiToken
+from shotlee.accounts.models import ApiToken, TwoStep
 from shotlee.accounts.services import issue_token, rotate_calendar_token
 from tests.conftest import PASSWORD, Api, make_protocol, make_user
 from tests.query_scope import PLAN, Checker
@@ -370,6 +371,22 @@ class Journey:
         self.your_data(web, api, pid)
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
         self.account_lifecycle()
+        self.two_step()
+
+    def two_step(self) -> None:
+        """Two-step verification turned on, then a log-in with a code."""
+        make_user("gus")
+        web = Client()
+        web.force_login(User.objects.get(username="gus"))
+        page = self.ok(web.get("/accounts/two-step/"), "accounts/two-step/").content.decode()
+        secret = re.search(r'id="setup-key" class="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+        enable = {"action": "enable", "code": pyotp.TOTP(secret).now(), "password": PASSWORD}
+        self.ok(web.post("/accounts/two-step/", enable), "accounts/two-step/")
+        self.ok(web.post("/accounts/logout/"), "accounts/logout/")
+        TwoStep.objects.filter(user=User.objects.get(username="gus")).update(last_step=0)  # the same 30-second code, once more
+        self.ok(web.post("/accounts/login/", {"username": "gus", "password": PASSWORD}), "accounts/login/")
+        self.ok(web.get("/accounts/login/code/"), "accounts/login/code/")
+        self.ok(web.post("/accounts/login/code/", {"code": pyotp.TOTP(secret).now()}), "accounts/login/code/")
 
     def your_data(self, web: Client, api: Api, pid: str) -> None:
         """Exports, checking a kept copy, import, the clinician report, on the pages and through the API."""

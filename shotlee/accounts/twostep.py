@@ -130,7 +130,7 @@ def check(user: User, code: str) -> bool:
     step = _step_of(device.secret, code)
     if step is not None:
         # Only a later step than the last one accepted: a replayed code (or an older one) fails.
-        return TwoStep.objects.filter(pk=device.pk, last_step__lt=step).update(last_step=step) == 1
+        return TwoStep.objects.filter(pk=device.pk, user=user, last_step__lt=step).update(last_step=step) == 1
     used = RecoveryCode.objects.filter(user=user, digest=_digest(code), used_at__isnull=True).update(
         used_at=timezone.now()
     )
