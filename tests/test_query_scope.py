@@ -383,7 +383,9 @@ class Journey:
         enable = {"action": "enable", "code": pyotp.TOTP(secret).now(), "password": PASSWORD}
         self.ok(web.post("/accounts/two-step/", enable), "accounts/two-step/")
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
-        TwoStep.objects.filter(user=User.objects.get(username="gus")).update(last_step=0)  # the same 30-second code, once more
+        TwoStep.objects.filter(user=User.objects.get(username="gus")).update(
+            last_step=0
+        )  # the same 30-second code, once more
         self.ok(web.post("/accounts/login/", {"username": "gus", "password": PASSWORD}), "accounts/login/")
         self.ok(web.get("/accounts/login/code/"), "accounts/login/code/")
         self.ok(web.post("/accounts/login/code/", {"code": pyotp.TOTP(secret).now()}), "accounts/login/code/")
