@@ -36,9 +36,10 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py check
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The two engines run side by side (much of the suite waits on servers, browsers and fsync, so two runs share
+# 2 cores well); each one's output is printed whole when it ends. `make test-sqlite` runs one alone.
 test: dev
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: dev
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

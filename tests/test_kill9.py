@@ -41,7 +41,8 @@ from tests.servers import Gunicorn, need_gunicorn
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WRITES = int(os.environ.get("SHOTLEE_KILL9_WRITES", "200"))
-DEADLINE = float(os.environ.get("SHOTLEE_KILL9_SECONDS", str(max(120, WRITES * 0.6))))
+# A bound, not a target: about 10 s on a quiet machine; a busy one (the other engine's suite beside it) is slower.
+DEADLINE = float(os.environ.get("SHOTLEE_KILL9_SECONDS", str(max(300, WRITES * 1.2))))
 CLIENTS = 8
 UPTIME = (0.2, 2.0)  # seconds a server life lasts once it answers, uniformly at random
 SEED = int(os.environ.get("SHOTLEE_KILL9_SEED", str(random.SystemRandom().randrange(1 << 30))))
