@@ -115,7 +115,9 @@ def alice_world(alice, alice_api):
     from shotlee.reminders.models import PushSubscription, ReminderSetting
 
     ReminderSetting.objects.create(user=alice, protocol_uid=protocol["id"], email=True)
-    PushSubscription.objects.create(user=alice, endpoint="https://fcm.googleapis.com/ALICE-CANARY", p256dh="k", auth="a")
+    PushSubscription.objects.create(
+        user=alice, endpoint="https://fcm.googleapis.com/ALICE-CANARY", p256dh="k", auth="a"
+    )
     return {
         "token": str(ApiToken.objects.get(user=alice, name="ALICE-CANARY token").pk),
         "protocol": protocol["id"],

@@ -10,6 +10,7 @@ on statements written by hand, so the journey cannot pass because the parser see
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -367,11 +368,32 @@ class Journey:
         rotated = self.ok(web.post("/accounts/settings/", {"calendar": "rotate"}), "accounts/settings/")
         feed = re.search(r"/calendar/([^\"<\s]+)\.ics", rotated.content.decode()).group(1)
         self.ok(Client().get(f"/calendar/{feed}.ics"), "calendar/<str:token>.ics")
+        self.reminders(web, pid)
         self.ok(web.get("/"), "")
         self.your_data(web, api, pid)
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
         self.account_lifecycle()
         self.two_step()
+
+    def reminders(self, web: Client, pid: str) -> None:
+        """Reminder settings, and a device subscribing to push reminders and leaving again."""
+        self.ok(web.get("/reminders/"), "reminders/")
+        self.ok(
+            web.post("/reminders/", {"protocol": pid, "email": pid, "overdue": pid, f"at-{pid}": "08:30"}), "reminders/"
+        )
+        endpoint = "https://push.example.org/dora"
+        device = {"endpoint": endpoint, "keys": {"p256dh": "BA" + "A" * 85, "auth": "A" * 22}}
+        push = {"VAPID_PUBLIC_KEY": "k", "VAPID_PRIVATE_KEY": "k", "VAPID_SUBJECT": "mailto:a@example.org"}
+        with override_settings(**push, PUSH_SERVICES=["https://push.example.org"]):
+            self.ok(web.get("/accounts/settings/"), "accounts/settings/")
+            self.ok(
+                web.post("/reminders/push/subscribe/", json.dumps(device), content_type="application/json"),
+                "reminders/push/subscribe/",
+            )
+            self.ok(
+                web.post("/reminders/push/unsubscribe/", json.dumps({"endpoint": endpoint}), "application/json"),
+                "reminders/push/unsubscribe/",
+            )
 
     def two_step(self) -> None:
         """Two-step verification turned on, then a log-in with a code."""
@@ -462,6 +484,18 @@ def others(db):
     api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25"}, headers={"Idempotency-Key": "b-1"})
     api.post("/api/v1/metric-types", {"name": "BOB type", "unit": "n"})
     rotate_calendar_token(bob)
+    from shotlee.reminders.models import PushSubscription, ReminderSetting, SentReminder
+
+    ReminderSetting.objects.create(user=bob, protocol_uid=protocol["id"], email=True)
+    PushSubscription.objects.create(user=bob, endpoint="https://push.example.org/dora", p256dh="k", auth="a")
+    SentReminder.objects.create(
+        user=bob,
+        protocol_uid=protocol["id"],
+        due_at=datetime.now(UTC),
+        kind="due",
+        channel="email",
+        claimed_at=datetime.now(UTC),
+    )
     call_command("load_guides", verbosity=0)
     return bob
 

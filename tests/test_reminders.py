@@ -60,7 +60,7 @@ def test_the_settings_page_offers_webcal_and_copy_on_the_public_address_and_rota
     url = page.split('id="calendar-url" readonly value="')[1].split('"')[0]
     assert url.startswith(SITE + "/calendar/") and url.endswith(".ics")
     assert "127.0.0.1" not in page and "testserver" not in page
-    assert f'href="webcal://shotlee.example.org/calendar/' in page
+    assert 'href="webcal://shotlee.example.org/calendar/' in page
     assert 'data-copy="calendar-url"' in page
     path = url.removeprefix(SITE)
     assert Client().get(path).status_code == 200

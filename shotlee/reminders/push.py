@@ -77,7 +77,8 @@ def parse(body: Any) -> Subscription:
         raise BadSubscription("endpoint", "The subscription's endpoint is missing or too long.")
     if not allowed_endpoint(endpoint):
         raise BadSubscription("endpoint", "The subscription's endpoint is not a push service this server sends to.")
-    keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+    given = body.get("keys")
+    keys: dict[str, Any] = given if isinstance(given, dict) else {}
     return Subscription(endpoint, _key(keys.get("p256dh"), "p256dh", 65), _key(keys.get("auth"), "auth", 16))
 
 
