@@ -225,3 +225,38 @@ def test_reminder_settings_are_exported_and_erased_with_the_account(alice, alice
     for model in (ReminderSetting, PushSubscription, SentReminder):
         assert not model.objects.filter(user_id=alice_id).exists()
     assert ReminderSetting.objects.filter(user=bob).exists()
+
+
+def test_no_reminder_form_or_subscription_answers_500_and_a_refusal_changes_nothing(alice, alice_api, settings):
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as run_settings
+    from hypothesis import strategies as st
+
+    from tests.test_input_properties import form_text
+
+    settings.VAPID_PUBLIC_KEY = settings.VAPID_PRIVATE_KEY = "k"
+    settings.VAPID_SUBJECT = "mailto:a@example.org"
+    uid = make_protocol(alice_api)["id"]
+    client = signed_in(alice)
+    fields = ["protocol", "email", "push", "overdue", f"at-{uid}"]
+
+    def state():
+        return list(
+            ReminderSetting.objects.values_list("email", "push", "at", "overdue")
+        ), PushSubscription.objects.count()
+
+    @run_settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        changes=st.fixed_dictionaries({}, optional=dict.fromkeys(fields, form_text)).filter(bool),
+        body=st.one_of(form_text, st.dictionaries(st.sampled_from(["endpoint", "keys"]), form_text, max_size=2)),
+    )
+    def run_once(changes, body):
+        before = state()
+        response = client.post("/reminders/", {"protocol": uid, **changes})
+        assert response.status_code < 500, changes
+        if response.status_code >= 400:
+            assert state() == before
+        answer = client.post("/reminders/push/subscribe/", json.dumps(body), content_type="application/json")
+        assert answer.status_code in (400, 422), (body, answer.status_code)
+
+    run_once()
