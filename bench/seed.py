@@ -18,13 +18,13 @@ from bench.load import DoseStream
 PASSWORD = "bench horse battery staple 42"
 
 PROTOCOL: dict[str, Any] = {
-    # No minimum interval and no limits: every benchmark dose passes the rules.
+    # No schedule, no minimum interval and no limits: every benchmark dose passes the rules (with a schedule,
+    # `off_schedule` would warn about the doses the scenarios record between the seeded ones).
     "compound": "semaglutide",
     "name": "Bench semaglutide",
     "dose": "0.25",
     "unit": "mg",
     "route": "subcutaneous",
-    "interval_hours": 168,
     "sites": ["abdomen left", "abdomen right", "thigh left", "thigh right"],
     "starts_on": "2020-01-01",
 }

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from shotlee.guides.checks import GuideFileError
 from shotlee.guides.loader import CONTENT_DIR, read_guide
-from shotlee.guides.schema import GuideFileError, is_labelled, label_version_date, validate
+from shotlee.guides.schema import is_labelled, label_version_date, validate
 
 TODAY = date(2026, 11, 29)
 SLUGS = sorted(path.stem for path in CONTENT_DIR.glob("*.yaml"))

@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from shotlee.guides import schema
+from shotlee.guides.checks import GuideFileError
 from shotlee.guides.loader import CONTENT_DIR, load_guides, read_guide
 from shotlee.guides.models import Guide, GuideVersion
-from shotlee.guides.schema import GuideFileError
 
 SLUGS = {
     "dutasteride-mesotherapy": "5-alpha-reductase inhibitor",

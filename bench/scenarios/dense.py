@@ -33,7 +33,6 @@ WINDOW_HOURS = 24
 DENSE_PROTOCOL = {
     **PROTOCOL,
     "name": "Bench dense semaglutide",
-    "interval_hours": 24,
     "window_hours": WINDOW_HOURS,
     "window_max": "1000000",  # mg: the rule sums the window, and never fires
 }

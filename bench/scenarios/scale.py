@@ -84,14 +84,28 @@ def dose_count() -> int:
     return app.Entry.objects.filter(kind="dose").count()
 
 
+def _verify_all(ctx: Engine) -> tuple[str, float]:
+    """Every user's chain, after the load (a chain that does not verify is an error of the run)."""
+    from bench import app
+
+    t0 = time.perf_counter()
+    try:
+        out = app.verify_ledger()  # every user's chain, after the load (raises if one does not verify)
+        verified = out.strip().splitlines()[-1]  # "N chain(s) checked, 0 problem(s)"
+    except Exception as exc:  # noqa: BLE001
+        verified = f"VERIFY FAILED: {exc}"
+        ctx.errors.append(f"scale: {verified}")
+    verify_s = time.perf_counter() - t0
+
+    return verified, verify_s
+
+
 def run(ctx: Engine) -> None:
     if ctx.engine != "postgresql" or not ctx.http:
         return
     if not ctx.load.wrk:
         ctx.notes.append("Scale scenario skipped: it needs wrk (apt-get install wrk) for 32 clients.")
         return
-    from bench import app
-
     lines = make_users(ctx)
     users_file = ctx.tmp / "scale-users.txt"
     users_file.write_text("\n".join(lines) + "\n")
@@ -114,14 +128,7 @@ def run(ctx: Engine) -> None:
     if mixed["errors"]:
         ctx.errors.append(f"scale: {mixed['errors']} of {mixed['n']} requests failed | {server.log_tail()}")
 
-    t0 = time.perf_counter()
-    try:
-        out = app.verify_ledger()  # every user's chain, after the load (raises if one does not verify)
-        verified = out.strip().splitlines()[-1]  # "N chain(s) checked, 0 problem(s)"
-    except Exception as exc:  # noqa: BLE001
-        verified = f"VERIFY FAILED: {exc}"
-        ctx.errors.append(f"scale: {verified}")
-    verify_s = time.perf_counter() - t0
+    verified, verify_s = _verify_all(ctx)
 
     label = f"{USERS:,} users, {WORKERS} workers, {CLIENTS} clients"
     ctx.add(

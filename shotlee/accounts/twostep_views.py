@@ -21,9 +21,10 @@ from shotlee.accounts.middleware import ENDED
 from shotlee.accounts.throttle import check_password, locked_out
 
 PENDING = "_twostep_pending"  # in the not-yet-signed-in session: who passed the password step, and when
-SETUP_SECRET = "_twostep_setup"  # the secret being set up, until a code from it checks
+SETUP_SECRET = "_twostep_setup"  # nosec B105  # a session key name: the secret being set up, until a code from it checks
 PENDING_SECONDS = 5 * 60
 PENDING_TRIES = 5
+WRONG_PASSWORD = "That is not your password."  # nosec B105  # an error message, not a password
 
 WRONG_CODE = (
     "That code is not right, or it was already used. Type the newest 6-digit code from your app, or a recovery code."
@@ -102,7 +103,7 @@ def two_step(request: SignedIn) -> HttpResponse:
         if not secret:
             return redirect("accounts:two_step")
         if not check_password(user, request.POST.get("password", "")):
-            errors["password"] = "That is not your password."
+            errors["password"] = WRONG_PASSWORD
         elif not twostep.code_matches_secret(secret, request.POST.get("code", "")):
             errors["code"] = "That code does not match. Type the 6-digit code your app shows now."
         else:
@@ -117,7 +118,7 @@ def two_step(request: SignedIn) -> HttpResponse:
         errors["renew_code"] = WRONG_CODE
     elif request.method == "POST" and action == "disable" and on:
         if not check_password(user, request.POST.get("password", "")):
-            errors["off_password"] = "That is not your password."
+            errors["off_password"] = WRONG_PASSWORD
         elif not twostep.check(user, request.POST.get("code", "")):
             errors["off_code"] = WRONG_CODE
         else:

@@ -12,9 +12,10 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from shotlee.guides.checks import GuideFileError
 from shotlee.guides.models import Guide, GuideVersion
 from shotlee.guides.render import render_guide
-from shotlee.guides.schema import GuideFileError, validate
+from shotlee.guides.schema import validate
 
 CITATION_WITH_SPACE = re.compile(r"\s*\[S:[a-z0-9-]+\]")
 CONTENT_DIR = Path(__file__).resolve().parent / "content"

@@ -7,11 +7,10 @@ protocol limits, so a typo must never load silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Set
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn, cast
+from typing import Any, cast
 
+from shotlee.guides.checks import Check
 from shotlee.lib.schedule import UNITS, WEEKDAYS
 
 STATUSES = ("approved", "off-label", "research")
@@ -23,7 +22,6 @@ SOURCE_KINDS = ("label", "study", "review", "case-report", "monograph", "seconda
 SITES_MODES = ("rotate", "all")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CITATION = re.compile(r"\[S:([a-z0-9-]+)\]")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LABEL_VERSION = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?$")  # a label's revision: year-month, or a full date
 
 GUIDE_KEYS = {
@@ -46,82 +44,6 @@ PK_KEYS = {"half_life_hours", "tmax_hours", "ka_per_hour", "bioavailability", "r
 PK_OPTIONAL = {"tmax_hours", "ka_per_hour", "bioavailability", "note"}
 
 
-class GuideFileError(ValueError):
-    def __init__(self, filename: str, field: str, message: str):
-        super().__init__(f"{filename}: {field}: {message}")
-        self.filename, self.field, self.message = filename, field, message
-
-
-class _Check:
-    def __init__(self, filename: str):
-        self.filename = filename
-
-    def fail(self, field: str, message: str) -> NoReturn:
-        raise GuideFileError(self.filename, field, message)
-
-    def keys(self, data: Any, field: str, allowed: set[str], optional: Set[str] = frozenset()) -> None:
-        if not isinstance(data, dict):
-            self.fail(field or "(top level)", "must be a mapping")
-        unknown = set(data) - allowed
-        if unknown:
-            self.fail(f"{field}.{sorted(unknown)[0]}" if field else sorted(unknown)[0], "unknown key")
-        missing = allowed - optional - set(data)
-        if missing:
-            self.fail(f"{field}.{sorted(missing)[0]}" if field else sorted(missing)[0], "is required")
-
-    def text(self, value: Any, field: str, *, empty: bool = False) -> str:
-        if not isinstance(value, str) or (not empty and not value.strip()):
-            self.fail(field, "must be a non-empty string")
-        return value
-
-    def choice(self, value: Any, field: str, choices: tuple[str, ...]) -> str:
-        if value not in choices:
-            self.fail(field, f"must be one of {', '.join(choices)} (got {value!r})")
-        return cast("str", value)
-
-    def strings(self, value: Any, field: str, choices: tuple[str, ...] | None = None) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.fail(field, "must be a list of strings")
-        for item in value:
-            if choices is not None:
-                self.choice(item, field, choices)
-        return cast("list[str]", value)
-
-    def decimal(self, value: Any, field: str) -> str:
-        if not isinstance(value, str):
-            self.fail(field, 'must be a decimal written as a string, like "0.25"')
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            self.fail(field, f"{value!r} is not a decimal")
-        if not number.is_finite() or number <= 0:
-            self.fail(field, "must be a positive decimal")
-        return value
-
-    def number(self, value: Any, field: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            self.fail(field, "must be a positive number")
-
-    def whole(self, value: Any, field: str, *, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.fail(field, f"must be a whole number of at least {minimum}")
-        return value
-
-    def day(self, value: Any, field: str) -> date:
-        if not isinstance(value, str) or not ISO_DATE.match(value):
-            self.fail(field, 'must be a date written as a quoted string, like "2026-05-01"')
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(field, f"{value!r} is not a real date")
-        raise AssertionError  # unreachable: fail raises
-
-    def source_key(self, value: Any, field: str, source_keys: set[str]) -> str:
-        if value not in source_keys:
-            self.fail(field, f"unknown source {value!r}")
-        return cast("str", value)
-
-
 def is_labelled(data: dict[str, Any]) -> bool:
     """An approved guide, or any guide citing a label: it must say what the label's boxed warning is."""
     return data["status"] == "approved" or any(s["kind"] == "label" for s in data["sources"])
@@ -135,7 +57,7 @@ def label_version_date(version: str) -> date:
 def validate(data: Any, filename: str, *, today: date | None = None) -> dict[str, Any]:
     """Return the guide unchanged if it is valid; raise GuideFileError naming the first problem."""
     today = today or date.today()
-    c = _Check(filename)
+    c = Check(filename)
     c.keys(data, "", GUIDE_KEYS, OPTIONAL_KEYS)
     slug = c.text(data["slug"], "slug")
     if not SLUG.match(slug):
@@ -187,7 +109,7 @@ def validate(data: Any, filename: str, *, today: date | None = None) -> dict[str
     return cast(dict[str, Any], data)
 
 
-def _sources(c: _Check, listed: Any, today: date) -> dict[str, dict[str, Any]]:
+def _sources(c: Check, listed: Any, today: date) -> dict[str, dict[str, Any]]:
     """The sources by key; a label's revision (version) cannot be later than the day it was checked."""
     if not isinstance(listed, list) or not listed:
         c.fail("sources", "must list at least one source")
@@ -228,7 +150,7 @@ def _sources(c: _Check, listed: Any, today: date) -> dict[str, dict[str, Any]]:
     return sources
 
 
-def _safety(c: _Check, data: dict[str, Any], sources: dict[str, dict[str, Any]]) -> list[str]:
+def _safety(c: Check, data: dict[str, Any], sources: dict[str, dict[str, Any]]) -> list[str]:
     """The label's safety block; every source it uses must say when it was checked (reviewed_on)."""
     safety = data["safety"]
     c.keys(safety, "safety", SAFETY_KEYS)
@@ -261,7 +183,7 @@ def _safety(c: _Check, data: dict[str, Any], sources: dict[str, dict[str, Any]])
     return texts
 
 
-def _regimen(c: _Check, regimen: Any, field: str, source_keys: set[str], seen: set[str]) -> list[str]:
+def _regimen(c: Check, regimen: Any, field: str, source_keys: set[str], seen: set[str]) -> list[str]:
     c.keys(regimen, field, REGIMEN_KEYS, REGIMEN_OPTIONAL)
     key = c.text(regimen["key"], f"{field}.key")
     if not SLUG.match(key) or key in seen:
@@ -301,7 +223,7 @@ def _regimen(c: _Check, regimen: Any, field: str, source_keys: set[str], seen: s
     return texts + _regimen_extras(c, regimen, field, route, source_keys)
 
 
-def _regimen_extras(c: _Check, regimen: Any, field: str, route: str, source_keys: set[str]) -> list[str]:
+def _regimen_extras(c: Check, regimen: Any, field: str, route: str, source_keys: set[str]) -> list[str]:
     """A regimen's sites, pharmacokinetics and missed-dose advice; returns its texts (for citation checks)."""
     texts: list[str] = []
     # Sites belong to the regimen: Xyosted is abdomen-only, intramuscular enanthate is not; oral and topical: [].
@@ -331,7 +253,7 @@ def _regimen_extras(c: _Check, regimen: Any, field: str, route: str, source_keys
     return texts
 
 
-def _ladder(c: _Check, ladder: Any, field: str) -> list[str]:
+def _ladder(c: Check, ladder: Any, field: str) -> list[str]:
     if not isinstance(ladder, list):
         c.fail(field, "must be a list")
     texts: list[str] = []
@@ -360,7 +282,7 @@ def _ladder(c: _Check, ladder: Any, field: str) -> list[str]:
     return texts
 
 
-def _course(c: _Check, course: Any, field: str) -> None:
+def _course(c: Check, course: Any, field: str) -> None:
     c.keys(course, field, {"sessions", "offsets_weeks", "note"}, {"note", "offsets_weeks"})
     sessions = c.whole(course["sessions"], f"{field}.sessions", minimum=1)
     if "note" in course:
@@ -378,7 +300,7 @@ def _course(c: _Check, course: Any, field: str) -> None:
         c.fail(f"{field}.offsets_weeks", "must be strictly increasing")
 
 
-def _pk(c: _Check, pk: Any, field: str, route: str, source_keys: set[str]) -> list[str]:
+def _pk(c: Check, pk: Any, field: str, route: str, source_keys: set[str]) -> list[str]:
     c.keys(pk, field, PK_KEYS, PK_OPTIONAL)
     c.number(pk["half_life_hours"], f"{field}.half_life_hours")
     for name in ("tmax_hours", "ka_per_hour"):

@@ -79,81 +79,116 @@ def _rows(cursor: Any, sql: str, user_id: int) -> Iterator[tuple[Any, ...]]:
         last = batch[-1][0]
 
 
+ENTRY_SQL = f"SELECT {COLUMNS} FROM ledger_entry WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"  # nosec B608  # columns and chunk size are constants; values are parameters
+CHECKPOINT_SQL = (
+    "SELECT seq, head_hash, signature FROM ledger_checkpoint WHERE user_id = %s AND seq > %s "  # nosec B608  # constant text; values are parameters
+    f"ORDER BY seq LIMIT {CHUNK}"
+)
+
+
+class _Broken(Exception):
+    """The first thing found wrong: where, and why in words."""
+
+    def __init__(self, seq: int, reason: str):
+        super().__init__(reason)
+        self.seq, self.reason = seq, reason
+
+
 def verify_user(user_id: int, key: bytes | None = None, external: list[dict[str, Any]] | None = None) -> Verdict:
     """Check seq continuity, links, hashes, checkpoints, the head row and any saved checkpoints."""
     key = key if key is not None else settings.LEDGER_KEY
-    prev = hashchain.genesis(user_id)
-    expected_seq = 1
-    entry_sql = f"SELECT {COLUMNS} FROM ledger_entry WHERE user_id = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"  # nosec B608  # columns and chunk size are constants; values are parameters
-    ckpt_sql = (
-        "SELECT seq, head_hash, signature FROM ledger_checkpoint WHERE user_id = %s AND seq > %s "  # nosec B608  # constant text; values are parameters
-        f"ORDER BY seq LIMIT {CHUNK}"
-    )
+    walked = _Walk(user_id)
+    try:
+        walked.chain(key)
+        _check_head(user_id, walked.last, walked.prev)
+        _check_saved(user_id, key, walked.last, external or [])
+    except _Broken as broken:
+        return Verdict(False, walked.last, walked.prev, broken.seq, broken.reason)
+    return Verdict(True, walked.last, walked.prev)
 
-    def bad(seq: int, reason: str) -> Verdict:
-        return Verdict(False, expected_seq - 1, prev, seq, reason)
 
-    with connection.cursor() as entries_cursor, connection.cursor() as ckpt_cursor:
-        checkpoints = _rows(ckpt_cursor, ckpt_sql, user_id)
-        pending = next(checkpoints, None)
-        for row in _rows(entries_cursor, entry_sql, user_id):
-            seq = row[0]
-            if seq != expected_seq:
-                if seq > expected_seq:
-                    return bad(expected_seq, f"entry #{expected_seq} is missing")
-                return bad(seq, f"entry #{seq} appears twice")
-            try:
-                record = _record(user_id, row)
-                computed = hashchain.entry_digest(prev, hashchain.canonical_bytes(record))
-            except (ValueError, TypeError, AttributeError) as exc:
-                return bad(seq, f"entry #{seq} cannot be read: {exc}")
-            if row[11] != prev:
-                return bad(seq, f"entry #{seq} does not link to the entry before it (prev_hash differs)")
-            if row[12] != computed:
-                return bad(seq, f"entry #{seq} was changed after it was recorded (its hash does not match)")
-            while pending is not None and pending[0] < seq:
-                pending = next(checkpoints, None)
-            if pending is None or pending[0] != seq:
-                return bad(seq, f"entry #{seq} has no signed checkpoint")
-            if not hashchain.checkpoint_valid(key, user_id, seq, pending[1], pending[2]):
-                return bad(seq, f"the checkpoint of entry #{seq} has an invalid signature")
-            if pending[1] != computed:
-                return bad(seq, f"entry #{seq} differs from its signed checkpoint")
-            prev = computed
-            expected_seq += 1
-        last = expected_seq - 1
-        while pending is not None and pending[0] <= last:
+class _Walk:
+    """Walks a chain in seq order; `last` and `prev` are the last good entry and its hash."""
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+        self.prev = hashchain.genesis(user_id)
+        self.last = 0
+
+    def chain(self, key: bytes) -> None:
+        with connection.cursor() as entries_cursor, connection.cursor() as ckpt_cursor:
+            checkpoints = _rows(ckpt_cursor, CHECKPOINT_SQL, self.user_id)
             pending = next(checkpoints, None)
-        if pending is not None:
-            return bad(
-                last + 1,
-                f"a signed checkpoint exists for entry #{pending[0]}, beyond the last entry: the chain was cut short",
-            )
+            for row in _rows(entries_cursor, ENTRY_SQL, self.user_id):
+                computed = self._entry(row)
+                seq = self.last + 1
+                while pending is not None and pending[0] < seq:
+                    pending = next(checkpoints, None)
+                _check_checkpoint(key, self.user_id, seq, computed, pending)
+                self.prev, self.last = computed, seq
+            while pending is not None and pending[0] <= self.last:
+                pending = next(checkpoints, None)
+            if pending is not None:
+                raise _Broken(
+                    self.last + 1,
+                    f"a signed checkpoint exists for entry #{pending[0]}, beyond the last entry: the chain was cut short",
+                )
 
-        head = connection.cursor()
+    def _entry(self, row: tuple[Any, ...]) -> str:
+        """The entry's recomputed hash, once its seq, link and stored hash are right."""
+        seq, expected = row[0], self.last + 1
+        if seq != expected:
+            if seq > expected:
+                raise _Broken(expected, f"entry #{expected} is missing")
+            raise _Broken(seq, f"entry #{seq} appears twice")
+        try:
+            computed = hashchain.entry_digest(self.prev, hashchain.canonical_bytes(_record(self.user_id, row)))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _Broken(seq, f"entry #{seq} cannot be read: {exc}") from exc
+        if row[11] != self.prev:
+            raise _Broken(seq, f"entry #{seq} does not link to the entry before it (prev_hash differs)")
+        if row[12] != computed:
+            raise _Broken(seq, f"entry #{seq} was changed after it was recorded (its hash does not match)")
+        return computed
+
+
+def _check_checkpoint(key: bytes, user_id: int, seq: int, computed: str, pending: tuple[Any, ...] | None) -> None:
+    if pending is None or pending[0] != seq:
+        raise _Broken(seq, f"entry #{seq} has no signed checkpoint")
+    if not hashchain.checkpoint_valid(key, user_id, seq, pending[1], pending[2]):
+        raise _Broken(seq, f"the checkpoint of entry #{seq} has an invalid signature")
+    if pending[1] != computed:
+        raise _Broken(seq, f"entry #{seq} differs from its signed checkpoint")
+
+
+def _check_head(user_id: int, last: int, prev: str) -> None:
+    with connection.cursor() as head:
         head.execute("SELECT seq, head_hash FROM ledger_head WHERE user_id = %s", [user_id])
         head_row = head.fetchone()
-        head.close()
     if head_row is None:
         if last:
-            return bad(last + 1, "the chain head row is missing")
+            raise _Broken(last + 1, "the chain head row is missing")
     elif int(head_row[0]) != last or head_row[1] != prev:
-        return bad(min(int(head_row[0]), last) + 1, f"the chain head says #{head_row[0]} but the chain ends at #{last}")
+        raise _Broken(
+            min(int(head_row[0]), last) + 1, f"the chain head says #{head_row[0]} but the chain ends at #{last}"
+        )
 
-    for saved in external or []:
+
+def _check_saved(user_id: int, key: bytes, last: int, external: list[dict[str, Any]]) -> None:
+    """Checkpoints the person saved elsewhere: a chain cut short or rewritten below them shows up."""
+    for saved in external:
         try:
             seq, head_hash, signature = int(saved["seq"]), str(saved["head_hash"]), str(saved["signature"])
-        except (KeyError, TypeError, ValueError):
-            return bad(last + 1, "a saved checkpoint is malformed")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _Broken(last + 1, "a saved checkpoint is malformed") from exc
         if not hashchain.checkpoint_valid(key, user_id, seq, head_hash, signature):
-            return bad(last + 1, f"the saved checkpoint for #{seq} has an invalid signature")
+            raise _Broken(last + 1, f"the saved checkpoint for #{seq} has an invalid signature")
         if seq > last:
-            return bad(
+            raise _Broken(
                 last + 1, f"a saved checkpoint covers entry #{seq}, beyond the last entry: the chain was cut short"
             )
         if _hash_at(user_id, seq) != head_hash:
-            return bad(seq, f"entry #{seq} differs from the saved checkpoint")
-    return Verdict(True, last, prev)
+            raise _Broken(seq, f"entry #{seq} differs from the saved checkpoint")
 
 
 def _hash_at(user_id: int, seq: int) -> str | None:

@@ -112,20 +112,45 @@ def _expected(protocol: Protocol, first: datetime | None, start: datetime, end: 
 
 
 def build_report(user: User, protocol: Protocol, period: Period, tz: tzinfo, preferences: dict[str, str]) -> bytes:
+    """The clinician report: the protocol, its doses, side effects, readings, confirmed warnings, integrity."""
     start, end = period.bounds(tz)
     s = _styles()
-    story: list[Any] = []
-    current = protocol.current
-    story.append(Paragraph(f"Protocol report: {protocol.name}", s["title"]))
-    story.append(
+    story: list[Any] = [
+        Paragraph(f"Protocol report: {protocol.name}", s["title"]),
         Paragraph(
             f"Account {user.username} · {period.since:%d %b %Y} to {period.until:%d %b %Y} · "
             f"made {timezone.now().astimezone(tz):%d %b %Y %H:%M} ({tz}) · recorded by the person, not by a clinician",
             s["small"],
-        )
+        ),
+    ]
+    story += _protocol_section(protocol, s)
+    doses = list(
+        Entry.objects.for_user(user)
+        .of_kind(DOSE)
+        .filter(subject=protocol.uid, occurred_at__gte=start, occurred_at__lt=end)
+        .effective()
+        .order_by("occurred_at", "seq")
     )
+    story += _dose_section(protocol, doses, start, end, tz, s)
+    story += _effects_section(list(side_effects(user, protocol=protocol, since=start, until=end)), s)
+    story += _readings_section(user, start, end, preferences, s)
+    acknowledged = [
+        [entry.occurred_at.astimezone(tz).strftime(WHEN), warning["message"]]
+        for entry in doses
+        for warning in entry.data.get("acknowledged", [])
+    ]
+    story.append(Paragraph(f"Warnings the person confirmed ({len(acknowledged)})", s["h2"]))
+    if acknowledged:
+        rows = [["Dose of", "Warning"]] + [[when, Paragraph(message, s["body"])] for when, message in acknowledged[:20]]
+        story.append(_table(rows, [32 * mm, 145 * mm]))
+    else:
+        story.append(Paragraph("None.", s["body"]))
+    story.append(_integrity(user, s))
+    return _render(story, f"Protocol report: {protocol.name}")
 
-    story.append(Paragraph("Protocol", s["h2"]))
+
+def _protocol_section(protocol: Protocol, s: dict[str, Any]) -> list[Any]:
+    current = protocol.current
     facts = [
         f"<b>Compound</b>: {current.compound} · <b>dose</b>: {current.dose} {current.unit.value} · "
         f"<b>route</b>: {current.route} · <b>schedule</b>: {current.schedule_text or 'none'}"
@@ -144,17 +169,13 @@ def build_report(user: User, protocol: Protocol, period: Period, tz: tzinfo, pre
         )
     else:
         facts.append("<b>Source guide</b>: none (set by the person)")
-    for fact in facts:
-        story.append(Paragraph(fact, s["body"]))
+    return [Paragraph("Protocol", s["h2"])] + [Paragraph(fact, s["body"]) for fact in facts]
 
-    doses = list(
-        Entry.objects.for_user(user)
-        .of_kind(DOSE)
-        .filter(subject=protocol.uid, occurred_at__gte=start, occurred_at__lt=end)
-        .effective()
-        .order_by("occurred_at", "seq")
-    )
-    story.append(Paragraph(f"Doses ({len(doses)})", s["h2"]))
+
+def _dose_section(
+    protocol: Protocol, doses: list[Entry], start: datetime, end: datetime, tz: tzinfo, s: dict[str, Any]
+) -> list[Any]:
+    story: list[Any] = [Paragraph(f"Doses ({len(doses)})", s["h2"])]
     expected = _expected(protocol, doses[0].occurred_at if doses else None, start, min(end, timezone.now()), tz)
     if expected:
         share = min(Decimal(len(doses)) / expected * 100, Decimal(100))
@@ -169,58 +190,57 @@ def build_report(user: User, protocol: Protocol, period: Period, tz: tzinfo, pre
         story.append(
             Paragraph("<b>Adherence</b>: not computed (no schedule, or nothing due in the period).", s["body"])
         )
-    acknowledged: list[list[str]] = []
-    if doses:
-        shown = doses[-MAX_DOSE_ROWS:]
-        rows: list[list[Any]] = [["When", "Amount", "Site", "Note"]]
-        for entry in shown:
-            data = entry.data
-            rows.append(
-                [
-                    entry.occurred_at.astimezone(tz).strftime(WHEN),
-                    f"{from_micro(entry.amount_micro or 0)} {entry.unit}",
-                    Paragraph(data.get("site", ""), s["body"]),
-                    Paragraph(data.get("note", ""), s["body"]),
-                ]
-            )
-        story.append(Spacer(1, 3))
-        story.append(_table(rows, [32 * mm, 25 * mm, 35 * mm, 85 * mm]))
-        if len(doses) > len(shown):
-            story.append(
-                Paragraph(f"{len(doses) - len(shown)} earlier dose(s) in the period are not listed.", s["small"])
-            )
-        for entry in doses:
-            for warning in entry.data.get("acknowledged", []):
-                acknowledged.append([entry.occurred_at.astimezone(tz).strftime(WHEN), warning["message"]])
-
-    effects = list(side_effects(user, protocol=protocol, since=start, until=end))
-    story.append(Paragraph(f"Side effects ({len(effects)})", s["h2"]))
-    if effects:
-        bands: Counter[str] = Counter(severity_band(int(e.data["severity"])) or "none" for e in effects)
-        story.append(
-            Paragraph(
-                "By severity (0–10 scale): "
-                + ", ".join(f"{bands.get(b, 0)} {b}" for b in ("severe", "moderate", "mild", "none")),
-                s["body"],
-            )
+    if not doses:
+        return story
+    shown = doses[-MAX_DOSE_ROWS:]
+    rows: list[list[Any]] = [["When", "Amount", "Site", "Note"]]
+    for entry in shown:
+        data = entry.data
+        rows.append(
+            [
+                entry.occurred_at.astimezone(tz).strftime(WHEN),
+                f"{from_micro(entry.amount_micro or 0)} {entry.unit}",
+                Paragraph(data.get("site", ""), s["body"]),
+                Paragraph(data.get("note", ""), s["body"]),
+            ]
         )
-        by_symptom: dict[str, list[int]] = defaultdict(list)
-        for effect in effects:
-            by_symptom[effect.data["symptom"]].append(int(effect.data["severity"]))
-        rows = [["Symptom", "Times", "Worst (0–10)", "Band"]]
-        for symptom, levels in sorted(by_symptom.items(), key=lambda kv: (-max(kv[1]), kv[0]))[:15]:
-            rows.append([Paragraph(symptom, s["body"]), len(levels), max(levels), severity_band(max(levels)) or "none"])
-        story.append(_table(rows, [80 * mm, 20 * mm, 30 * mm, 30 * mm]))
-    else:
-        story.append(Paragraph("None recorded in the period.", s["body"]))
+    story += [Spacer(1, 3), _table(rows, [32 * mm, 25 * mm, 35 * mm, 85 * mm])]
+    if len(doses) > len(shown):
+        story.append(Paragraph(f"{len(doses) - len(shown)} earlier dose(s) in the period are not listed.", s["small"]))
+    return story
 
+
+def _effects_section(effects: list[Entry], s: dict[str, Any]) -> list[Any]:
+    story: list[Any] = [Paragraph(f"Side effects ({len(effects)})", s["h2"])]
+    if not effects:
+        return story + [Paragraph("None recorded in the period.", s["body"])]
+    bands: Counter[str] = Counter(severity_band(int(e.data["severity"])) or "none" for e in effects)
+    story.append(
+        Paragraph(
+            "By severity (0–10 scale): "
+            + ", ".join(f"{bands.get(b, 0)} {b}" for b in ("severe", "moderate", "mild", "none")),
+            s["body"],
+        )
+    )
+    by_symptom: dict[str, list[int]] = defaultdict(list)
+    for effect in effects:
+        by_symptom[effect.data["symptom"]].append(int(effect.data["severity"]))
+    rows: list[list[Any]] = [["Symptom", "Times", "Worst (0–10)", "Band"]]
+    for symptom, levels in sorted(by_symptom.items(), key=lambda kv: (-max(kv[1]), kv[0]))[:15]:
+        rows.append([Paragraph(symptom, s["body"]), len(levels), max(levels), severity_band(max(levels)) or "none"])
+    return story + [_table(rows, [80 * mm, 20 * mm, 30 * mm, 30 * mm])]
+
+
+def _readings_section(
+    user: User, start: datetime, end: datetime, preferences: dict[str, str], s: dict[str, Any]
+) -> list[Any]:
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     units: dict[str, str] = {}
     for reading in readings(user, since=start, until=end).order_by("occurred_at", "seq"):
         value, _, unit = in_preferred(reading, preferences)
         series[reading.data["name"]].append((reading.occurred_at, float(value)))
         units[reading.data["name"]] = unit
-    story.append(Paragraph("Readings and labs", s["h2"]))
+    story: list[Any] = [Paragraph("Readings and labs", s["h2"])]
     charts = [
         _chart(name, units[name], [((at - start).total_seconds() / 86400, v) for at, v in points], start, end)
         for name, points in sorted(series.items(), key=lambda kv: -len(kv[1]))
@@ -229,34 +249,30 @@ def build_report(user: User, protocol: Protocol, period: Period, tz: tzinfo, pre
     singles = [f"{name}: {points[0][1]:g} {units[name]}" for name, points in series.items() if len(points) == 1]
     if charts:
         pairs = [charts[i : i + 2] + [""] * (2 - len(charts[i : i + 2])) for i in range(0, len(charts), 2)]
-        grid = Table(pairs, colWidths=[88 * mm, 88 * mm])
-        story.append(grid)
+        story.append(Table(pairs, colWidths=[88 * mm, 88 * mm]))
     if singles:
         story.append(Paragraph("One reading in the period: " + "; ".join(singles), s["body"]))
     if not series:
         story.append(Paragraph("None recorded in the period.", s["body"]))
+    return story
 
-    story.append(Paragraph(f"Warnings the person confirmed ({len(acknowledged)})", s["h2"]))
-    if acknowledged:
-        rows = [["Dose of", "Warning"]] + [[when, Paragraph(message, s["body"])] for when, message in acknowledged[:20]]
-        story.append(_table(rows, [32 * mm, 145 * mm]))
-    else:
-        story.append(Paragraph("None.", s["body"]))
 
+def _integrity(user: User, s: dict[str, Any]) -> Any:
     head = LedgerHead.objects.get(user=user)
-    story.append(
-        KeepTogether(
-            [
-                Paragraph("Record integrity", s["h2"]),
-                Paragraph(
-                    f"Made from a history of {head.seq} entries whose chain head is <font face='Courier'>{head.head_hash}</font>. "
-                    "The person's JSON export carries the same head and can be checked with "
-                    "<font face='Courier'>python -m shotlee.verify_export</font>.",
-                    s["small"],
-                ),
-            ]
-        )
+    return KeepTogether(
+        [
+            Paragraph("Record integrity", s["h2"]),
+            Paragraph(
+                f"Made from a history of {head.seq} entries whose chain head is <font face='Courier'>{head.head_hash}</font>. "
+                "The person's JSON export carries the same head and can be checked with "
+                "<font face='Courier'>python -m shotlee.verify_export</font>.",
+                s["small"],
+            ),
+        ]
     )
+
+
+def _render(story: list[Any], title: str) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -265,7 +281,7 @@ def build_report(user: User, protocol: Protocol, period: Period, tz: tzinfo, pre
         rightMargin=16 * mm,
         topMargin=14 * mm,
         bottomMargin=14 * mm,
-        title=f"Protocol report: {protocol.name}",
+        title=title,
         author="Shotlee",
     )
     document.build(story)

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from shotlee.guides.checks import GuideFileError
 from shotlee.guides.loader import CONTENT_DIR, load_guides
-from shotlee.guides.schema import GuideFileError
 
 
 class Command(BaseCommand):
