@@ -63,6 +63,9 @@ def problems(sql: str) -> list[str]:
         'SELECT 1 AS "a" FROM "auth_user" WHERE "auth_user"."username" LIKE \'dora\\_x\' ESCAPE \'\\\' LIMIT 1',
         'SELECT 1 FROM "auth_user" WHERE UPPER(CAST("auth_user"."username" AS TEXT)) = UPPER(\'dora\') LIMIT 1',
         'INSERT INTO "auth_user" ("username", "password") VALUES (\'dora\', \'x\')',  # a new user is the user
+        # PostgreSQL's bulk insert (Django 5.2): one array per column, every user id the same
+        'INSERT INTO "accounts_recoverycode" ("user_id", "digest") SELECT * FROM UNNEST((\'{5,5}\'::int2[])::integer[], '
+        "('{a,b}'::varchar[])::varchar(64)[])",
         "SELECT 1",
         'SELECT "guides_guide"."slug" FROM "guides_guide"',  # a reference table: every node has all of it
     ],
@@ -92,6 +95,8 @@ def test_a_statement_pinned_to_one_user_passes(sql):
         'DELETE FROM "ledger_idempotencyrecord" WHERE "ledger_idempotencyrecord"."created_at" < \'2026-01-01\'',
         'INSERT INTO "ledger_entry" ("user_id", "seq") VALUES (7, 1), (8, 1)',
         'INSERT INTO "metrics_metrictype" ("name") VALUES (\'x\')',
+        'INSERT INTO "accounts_recoverycode" ("user_id", "digest") SELECT * FROM UNNEST((\'{5,6}\'::int2[])::integer[], '
+        "('{a,b}'::varchar[])::varchar(64)[])",
         'SELECT 1 FROM "django_session" WHERE "django_session"."expire_date" < \'2026-01-01\'',
         'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."is_active"',
         'SELECT 1 FROM "auth_user" WHERE "auth_user"."username" LIKE \'do%\' ESCAPE \'\\\'',
