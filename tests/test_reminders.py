@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from shotlee.accounts.models import Profile
 from shotlee.accounts.services import erase_account
 from shotlee.reminders.models import DUE, OVERDUE, PushSubscription, ReminderSetting, SentReminder
 from shotlee.reminders.plan import pending, reminders_for
@@ -121,6 +122,7 @@ def test_reminder_settings_are_saved_per_protocol_and_a_bad_time_changes_nothing
 def test_due_and_overdue_reminders_arrive_by_email_once(alice, alice_api, settings):
     alice.email = "alice@example.org"
     alice.save()
+    Profile.objects.filter(user=alice).update(timezone="Asia/Kolkata")  # UTC+05:30: times in the email are hers
     due = due_protocol(alice_api, "Sema", timedelta(hours=1))
     late = due_protocol(alice_api, "Fin", timedelta(days=1, hours=1))
     silent = due_protocol(alice_api, "Not asked", timedelta(hours=1))
@@ -138,6 +140,9 @@ def test_due_and_overdue_reminders_arrive_by_email_once(alice, alice_api, settin
     message = next(m for m in inbox.messages if m["Subject"].startswith("Dose due"))
     assert message["To"] == "alice@example.org" and message["Auto-Submitted"] == "auto-generated"
     body = message.get_payload(decode=True).decode()
+    due_at = datetime.fromisoformat(alice_api.get(f"/api/v1/protocols/{due['id']}").json()["next_due_at"])
+    local = due_at.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
+    assert f"is due {local:%a} {local.day} {local:%b}, {local:%H:%M}." in body
     assert f"{SITE}/doses/log/?protocol={due['id']}" in body
     assert SentReminder.objects.filter(sent_at__isnull=False).count() == 2
 

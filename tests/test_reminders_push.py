@@ -214,3 +214,13 @@ def test_the_default_push_services_are_the_browsers_own(settings):
         "file:///etc/passwd",
     ]:
         assert not allowed_endpoint(bad), bad
+
+
+def test_vapid_keys_prints_a_pair_that_belongs_together():
+    from py_vapid import Vapid
+
+    out = StringIO()
+    call_command("vapid_keys", stdout=out)
+    found = dict(line.split("=", 1) for line in out.getvalue().splitlines() if line.startswith("VAPID_"))
+    key = Vapid.from_string(found["VAPID_PRIVATE_KEY"])
+    assert b64url(point(key.private_key)) == found["VAPID_PUBLIC_KEY"]

@@ -52,7 +52,8 @@ class Message:
 
 
 def compose(protocol: Protocol, reminder: Reminder, dose: str, tz: tzinfo) -> Message:
-    when = reminder.due_at.astimezone(tz).strftime("%a %d %b, %H:%M").replace(" 0", " ")
+    local = reminder.due_at.astimezone(tz)
+    when = f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"  # in the person's zone: "Tue 3 Dec, 09:00"
     unit = protocol.current.unit.value
     path = reverse("doses:log") + f"?protocol={protocol.uid}"
     if reminder.kind == DUE:
