@@ -59,6 +59,13 @@ def reminders_and_calendar(page: Any, base: str, username: str, label: str, phon
 def push_handler_shows_the_notification(page: Any, base: str) -> None:
     """The handler static/js/sw-push.js adds to the app's service worker, registered on its own for this check."""
     page.goto(base + "/accounts/settings/")
+    # With VAPID keys the page offers push; without the app's service worker for its pages, push.js says why.
+    expect(
+        page.get_by_role("group", name="Semaglutide weekly").get_by_label("As a notification on my devices")
+    ).to_be_visible()
+    expect(page.locator("[data-push-status]")).to_contain_text("not installed yet")
+    expect(page.get_by_role("button", name="Allow notifications on this device")).to_be_hidden()
+    expect(page.get_by_role("button", name="Stop notifications on this device")).to_be_hidden()
     page.evaluate(
         "navigator.serviceWorker.register('/static/js/sw-push.js', {scope: '/static/js/'})"
         ".then(r => new Promise(done => { const w = r.installing || r.waiting || r.active;"
@@ -97,6 +104,10 @@ def test_calendar_link_and_reminder_settings_on_the_settings_page(
     open_page, live_server, settings, viewport, label, options
 ):
     settings.SITE_URL = SITE
+    settings.VAPID_PUBLIC_KEY = (
+        "BNbxGYNMhEIi9zrneh7mqV4EUanjLUK3m-mYZBc62frMKrEoMk88r3Lk596T0ck9xlT-mrmAc4jvWVvK0nGhNsA"
+    )
+    settings.VAPID_PRIVATE_KEY, settings.VAPID_SUBJECT = "not used here", "mailto:ops@example.org"
     page, problems = open_page(viewport, timezone_id="Europe/Berlin", **options)
     page.context.grant_permissions(["clipboard-read", "clipboard-write", "notifications"], origin=live_server.url)
     reminders_and_calendar(page, live_server.url, f"remind-{label}", label, phone=label == "phone")
