@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "shotlee.doses",
     "shotlee.symptoms",
     "shotlee.metrics",
+    "shotlee.reminders",
     "shotlee.history",
     "shotlee.charts",
     "shotlee.reports",
@@ -328,3 +329,22 @@ SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 12 * 60)
 TOTP_ISSUER = env("TOTP_ISSUER", "Shotlee")
 # An invite link (manage.py invite, or the admin) works once, for this many days.
 INVITE_DAYS = env_int("INVITE_DAYS", 7)
+
+# ---- Reminders (docs/configuration.md, "Reminders"; docs/deploy.md, "Reminders")
+
+# The address people use to reach the server (https://shotlee.example.org): links in the calendar feed's settings
+# and in reminder emails. Without it, the address a request came to (fine on a laptop, wrong behind a proxy).
+SITE_URL = env("SITE_URL").rstrip("/")
+if SITE_URL and urlsplit(SITE_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http://), got {SITE_URL!r}")
+# Web Push (RFC 8030/8291/8292): on when all three are set; `manage.py vapid_keys` makes a key pair.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env("VAPID_SUBJECT")
+# The push services a subscription may point at (origins, `*` for any part): the server POSTs to the endpoint a
+# browser hands it, so only these, never an address of the server's own network.
+PUSH_SERVICES = env_list(
+    "PUSH_SERVICES",
+    "https://fcm.googleapis.com,https://updates.push.services.mozilla.com,https://*.notify.windows.com,"
+    "https://*.push.apple.com",
+)

@@ -36,6 +36,9 @@ USER_COLUMN = {
     "ledger_erasure_gate": "user_id",
     "protocols_protocol": "user_id",
     "metrics_metrictype": "user_id",
+    "reminders_remindersetting": "user_id",
+    "reminders_sentreminder": "user_id",
+    "reminders_pushsubscription": "user_id",
     "accounts_profile": "user_id",
     "accounts_apitoken": "user_id",
     "accounts_calendartoken": "user_id",
@@ -64,6 +67,9 @@ PLAN = {
     "ledger_erasure_gate": "user_id",
     "protocols_protocol": "user_id",
     "metrics_metrictype": "user_id",
+    "reminders_remindersetting": "user_id",
+    "reminders_sentreminder": "user_id",
+    "reminders_pushsubscription": "user_id",
     "django_session": "session_key",
     "auth_user": "reference",
     "accounts_profile": "reference",
@@ -137,6 +143,19 @@ def _constant(node: exp.Expression) -> bool:
     )
 
 
+def _unnest_values(values: exp.Expression | None, at: int) -> set[str] | None:
+    """The distinct values of column `at` in Django's PostgreSQL bulk insert (`SELECT * FROM UNNEST(arrays)`), or
+    None when `values` is not that shape or the array is not a constant."""
+    source = values.args.get("from_") or values.args.get("from") if isinstance(values, exp.Select) else None
+    unnest = source.this if isinstance(source, exp.From) else None
+    if not isinstance(unnest, exp.Unnest) or at >= len(unnest.expressions):
+        return None
+    array = _value(unnest.expressions[at])
+    if not (isinstance(array, exp.Literal) and array.is_string and array.this.startswith("{")):
+        return None
+    return {item.strip() for item in array.this.strip("{}").split(",")}
+
+
 class Checker:
     def __init__(self, dialect: str):
         self.dialect = dialect
@@ -202,7 +221,12 @@ class Checker:
             pass  # a new row of the user table: it is the user (the id is made by the insert)
         elif column is not None:
             columns = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else []
-            if not isinstance(values, exp.Values) or column not in columns:
+            unnested = _unnest_values(values, columns.index(column)) if column in columns else None
+            if unnested is not None:  # PostgreSQL's bulk insert: INSERT ... SELECT * FROM UNNEST('{5,5}'::int[], ...)
+                if len(unnested) != 1:
+                    found.append(f"INSERT INTO {name} writes rows of several users ({column} = {sorted(unnested)})")
+                values = None
+            elif not isinstance(values, exp.Values) or column not in columns:
                 found.append(f"INSERT INTO {name} does not give {column}")
             else:
                 at = columns.index(column)

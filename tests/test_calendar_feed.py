@@ -91,3 +91,25 @@ def test_a_paused_protocol_has_no_next_due_time_and_resumes_from_the_last_real_d
     resumed = alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()
     due = datetime.fromisoformat(resumed["next_due_at"].replace("Z", "+00:00"))
     assert abs(due - (last + timedelta(weeks=1))) < timedelta(seconds=1) and resumed["missed"] == 2
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"schedule": {"every": 3, "unit": "months"}},  # the dutasteride mesotherapy's quarterly regimen
+        {"schedule": {"every": 13, "unit": "weeks"}},  # 91 days: past a 90-day horizon
+        {"interval_hours": "2184.5"},  # a fractional number of hours: no calendar plan, still two doses
+    ],
+)
+def test_a_quarterly_protocol_shows_its_next_two_doses_however_far_ahead(alice_api, feed_url, plan):
+    protocol = make_protocol(alice_api, name="Quarterly", **plan)
+    last = datetime.now(UTC) - timedelta(hours=1)
+    response = alice_api.post(
+        "/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": last.isoformat()}
+    )
+    assert response.status_code == 201, response.content
+    starts = [e.decoded("dtstart") for e in events(Client().get(feed_url))]
+    assert len(starts) == 2, starts
+    assert starts[0] - last > timedelta(days=88) and starts[1] - starts[0] > timedelta(days=88)
+    due = datetime.fromisoformat(alice_api.get(f"/api/v1/protocols/{protocol['id']}").json()["next_due_at"])
+    assert abs(starts[0] - due) < timedelta(seconds=1)

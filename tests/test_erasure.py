@@ -38,6 +38,13 @@ def three(alice, bob, charlie, alice_api, bob_api):
     seed(alice_api, "ALICE-CANARY", 3)
     seed(bob_api, "BOB-CANARY", 2)
     seed(Api(issue_token(charlie)), "CHARLIE-CANARY", 1)
+    from shotlee.reminders.models import PushSubscription
+
+    for person in (alice, bob):  # reminder devices are the person's data too (shotlee/reminders)
+        marker = f"{person.username.upper()}-CANARY"
+        PushSubscription.objects.create(
+            user=person, endpoint=f"https://fcm.googleapis.com/{marker}", p256dh="k", auth="a"
+        )
     return alice, bob, charlie
 
 

@@ -55,6 +55,9 @@ KNOWN_ROUTES = {
     "metrics/log/",
     "metrics/types/",
     "calendar/<str:token>.ics",
+    "reminders/",
+    "reminders/push/subscribe/",
+    "reminders/push/unsubscribe/",
     "api/v1/",
     "api/v1/openapi.json",
     "api/v1/docs",
@@ -109,6 +112,12 @@ def alice_world(alice, alice_api):
     kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
     assert effect.status_code == reading.status_code == kind.status_code == 201
     issue_token(alice, "ALICE-CANARY token")
+    from shotlee.reminders.models import PushSubscription, ReminderSetting
+
+    ReminderSetting.objects.create(user=alice, protocol_uid=protocol["id"], email=True)
+    PushSubscription.objects.create(
+        user=alice, endpoint="https://fcm.googleapis.com/ALICE-CANARY", p256dh="k", auth="a"
+    )
     return {
         "token": str(ApiToken.objects.get(user=alice, name="ALICE-CANARY token").pk),
         "protocol": protocol["id"],
@@ -156,6 +165,7 @@ def web_attempts(world):
         ("get", f"/metrics/log/?type=custom:{world['type']}", None),
         ("get", f"/data/report/?make=1&protocol={p}", None),
         ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
+        ("post", "/reminders/", {"protocol": p, "email": p, "at-" + p: "08:00"}),
     ]
 
 
@@ -227,6 +237,8 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/data/import/",
         "/accounts/tokens/",
         "/accounts/two-step/",
+        "/accounts/settings/",
+        "/reminders/",
         "/data/export.json",
         "/data/export.fhir.json",
     ]:

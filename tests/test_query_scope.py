@@ -10,6 +10,7 @@ on statements written by hand, so the journey cannot pass because the parser see
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -62,6 +63,9 @@ def problems(sql: str) -> list[str]:
         'SELECT 1 AS "a" FROM "auth_user" WHERE "auth_user"."username" LIKE \'dora\\_x\' ESCAPE \'\\\' LIMIT 1',
         'SELECT 1 FROM "auth_user" WHERE UPPER(CAST("auth_user"."username" AS TEXT)) = UPPER(\'dora\') LIMIT 1',
         'INSERT INTO "auth_user" ("username", "password") VALUES (\'dora\', \'x\')',  # a new user is the user
+        # PostgreSQL's bulk insert (Django 5.2): one array per column, every user id the same
+        'INSERT INTO "accounts_recoverycode" ("user_id", "digest") SELECT * FROM UNNEST((\'{5,5}\'::int2[])::integer[], '
+        "('{a,b}'::varchar[])::varchar(64)[])",
         "SELECT 1",
         'SELECT "guides_guide"."slug" FROM "guides_guide"',  # a reference table: every node has all of it
     ],
@@ -91,6 +95,8 @@ def test_a_statement_pinned_to_one_user_passes(sql):
         'DELETE FROM "ledger_idempotencyrecord" WHERE "ledger_idempotencyrecord"."created_at" < \'2026-01-01\'',
         'INSERT INTO "ledger_entry" ("user_id", "seq") VALUES (7, 1), (8, 1)',
         'INSERT INTO "metrics_metrictype" ("name") VALUES (\'x\')',
+        'INSERT INTO "accounts_recoverycode" ("user_id", "digest") SELECT * FROM UNNEST((\'{5,6}\'::int2[])::integer[], '
+        "('{a,b}'::varchar[])::varchar(64)[])",
         'SELECT 1 FROM "django_session" WHERE "django_session"."expire_date" < \'2026-01-01\'',
         'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."is_active"',
         'SELECT 1 FROM "auth_user" WHERE "auth_user"."username" LIKE \'do%\' ESCAPE \'\\\'',
@@ -367,11 +373,32 @@ class Journey:
         rotated = self.ok(web.post("/accounts/settings/", {"calendar": "rotate"}), "accounts/settings/")
         feed = re.search(r"/calendar/([^\"<\s]+)\.ics", rotated.content.decode()).group(1)
         self.ok(Client().get(f"/calendar/{feed}.ics"), "calendar/<str:token>.ics")
+        self.reminders(web, pid)
         self.ok(web.get("/"), "")
         self.your_data(web, api, pid)
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
         self.account_lifecycle()
         self.two_step()
+
+    def reminders(self, web: Client, pid: str) -> None:
+        """Reminder settings, and a device subscribing to push reminders and leaving again."""
+        self.ok(web.get("/reminders/"), "reminders/")
+        self.ok(
+            web.post("/reminders/", {"protocol": pid, "email": pid, "overdue": pid, f"at-{pid}": "08:30"}), "reminders/"
+        )
+        endpoint = "https://push.example.org/dora"
+        device = {"endpoint": endpoint, "keys": {"p256dh": "BA" + "A" * 85, "auth": "A" * 22}}
+        push = {"VAPID_PUBLIC_KEY": "k", "VAPID_PRIVATE_KEY": "k", "VAPID_SUBJECT": "mailto:a@example.org"}
+        with override_settings(**push, PUSH_SERVICES=["https://push.example.org"]):
+            self.ok(web.get("/accounts/settings/"), "accounts/settings/")
+            self.ok(
+                web.post("/reminders/push/subscribe/", json.dumps(device), content_type="application/json"),
+                "reminders/push/subscribe/",
+            )
+            self.ok(
+                web.post("/reminders/push/unsubscribe/", json.dumps({"endpoint": endpoint}), "application/json"),
+                "reminders/push/unsubscribe/",
+            )
 
     def two_step(self) -> None:
         """Two-step verification turned on, then a log-in with a code."""
@@ -462,6 +489,18 @@ def others(db):
     api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25"}, headers={"Idempotency-Key": "b-1"})
     api.post("/api/v1/metric-types", {"name": "BOB type", "unit": "n"})
     rotate_calendar_token(bob)
+    from shotlee.reminders.models import PushSubscription, ReminderSetting, SentReminder
+
+    ReminderSetting.objects.create(user=bob, protocol_uid=protocol["id"], email=True)
+    PushSubscription.objects.create(user=bob, endpoint="https://push.example.org/dora", p256dh="k", auth="a")
+    SentReminder.objects.create(
+        user=bob,
+        protocol_uid=protocol["id"],
+        due_at=datetime.now(UTC),
+        kind="due",
+        channel="email",
+        claimed_at=datetime.now(UTC),
+    )
     call_command("load_guides", verbosity=0)
     return bob
 

@@ -31,6 +31,7 @@ from shotlee.accounts.services import (
     register_user,
     rotate_calendar_token,
 )
+from shotlee.accounts.site import public_url, webcal
 from shotlee.accounts.throttle import RateExceeded, check_password, check_signup_rate
 from shotlee.accounts.twostep_views import WRONG_CODE
 from shotlee.lib.metrics import BUILT_IN, PREFERENCES
@@ -90,12 +91,13 @@ def account_settings(request: SignedIn) -> HttpResponse:
     new_calendar_url = ""
     if request.method == "POST" and request.POST.get("calendar") == "rotate":
         token = rotate_calendar_token(request.user)
-        new_calendar_url = request.build_absolute_uri(reverse("reports:calendar", args=[token]))
+        new_calendar_url = public_url(reverse("reports:calendar", args=[token]), request)
         calendar = CalendarToken.objects.get(user=request.user)
         context = {
             "profile": profile,
             "calendar": calendar,
             "new_calendar_url": new_calendar_url,
+            "new_calendar_webcal": webcal(new_calendar_url),
             "unit_rows": _unit_rows(profile),
         }
         return render(request, "accounts/settings.html", context)

@@ -34,9 +34,12 @@ def planned(user: User, protocol: Protocol, status: Status, tz: tzinfo, now: dat
         due = [t for t in times if t is not None]
     else:
         plan = current.plan()
-        if plan is None:
-            return [status.next_due]
-        due = schedule.upcoming(plan, status.next_due, now + timedelta(days=3660), tz, limit=PER_PROTOCOL)
+        if plan is None:  # a fractional number of hours: absolute time, one step after another
+            assert current.interval_hours is not None
+            step = timedelta(microseconds=int(current.interval_hours * 3600 * 1_000_000))
+            due = [status.next_due + step * i for i in range(PER_PROTOCOL)]
+        else:
+            due = schedule.upcoming(plan, status.next_due, now + timedelta(days=3660), tz, limit=PER_PROTOCOL)
     return [t for i, t in enumerate(due) if i < AT_LEAST or t <= now + HORIZON][:PER_PROTOCOL]
 
 

@@ -27,6 +27,7 @@ from shotlee.ledger import kinds
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.lib import exportcheck, hashchain
 from shotlee.protocols.models import PROTOCOL
+from shotlee.reminders import services as reminders
 
 CHUNK = 1000
 _replacement = Entry.objects.filter(user_id=OuterRef("user_id"), target_seq=OuterRef("seq"))
@@ -90,6 +91,7 @@ def json_export(user: User) -> Iterator[str]:
         f'"exported_at":{json.dumps(hashchain.format_time(timezone.now()))},'
         f'"user":{user.pk},'
         f'"account":{json.dumps({"username": user.username, "timezone": profile.timezone if profile else "UTC"})},'
+        f'"reminders":{json.dumps(reminders.export(user), ensure_ascii=False, sort_keys=True)},'
         f'"head":{json.dumps({"seq": head.seq, "hash": head.head_hash})},'
         f'"checkpoint":{json.dumps(checkpoint.as_dict() if checkpoint else None)},'
         '"entries":[\n'
