@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-STEP_TIMEOUT_MS = 20_000  # a bound on one step; a busy CI machine (both engines run at once) needs more than 10 s at times
+# A bound on one step: a busy CI machine (both engines run at once) needs more than 10 s at times.
+STEP_TIMEOUT_MS = 20_000
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
