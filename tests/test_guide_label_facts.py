@@ -33,7 +33,13 @@ def safety_texts(data: dict[str, Any], section: str) -> str:
 
 def test_no_mesotherapy_regimen_carries_pharmacokinetics_from_oral_dutasteride():
     data = guide("dutasteride-mesotherapy")
-    oral_sources = {"ahfs-dutasteride", "avodart-label", "avodart-ch-kinetics", "dutasteride-pd-label"}
+    oral_sources = {
+        "ahfs-dutasteride",
+        "avodart-label",
+        "avodart-label-pd",
+        "avodart-ch-kinetics",
+        "dutasteride-pd-label",
+    }
     for r in data["regimens"]:
         assert r["route"] == "intradermal"
         assert r["pk"] is None or (r["pk"]["route"] == "intradermal" and r["pk"]["source"] not in oral_sources)
@@ -150,6 +156,23 @@ def test_cypionate_states_the_class_blood_pressure_warning_polycythemia_and_cont
     assert "leg" in data["side_effects_note"] and "shortness of breath" in data["side_effects_note"]
 
 
+def test_cypionate_blood_pressure_warning_says_it_comes_from_another_cypionate_label():
+    data = guide("testosterone-cypionate")
+    bp = next(i for i in data["safety"]["warnings"] if "Blood pressure" in i["text"])
+    assert bp["source"] == "azmiro-openfda" and sources(data)["azmiro-openfda"]["version"] == "2025-07"
+    assert "Azmiro" in bp["text"] and "another testosterone cypionate product" in bp["text"]
+    assert "Depo-Testosterone label text retrieved for this guide does not show it" in bp["text"]
+
+
+def test_cypionate_urgent_signs_are_the_ones_the_pfizer_label_lists():
+    """Leg pain, swelling, warmth or redness (DVT) and acute shortness of breath (PE); the label lists no chest pain."""
+    note = guide("testosterone-cypionate")["side_effects_note"]
+    clot = note[: note.index("[S:depo-testosterone-us-warnings]")]
+    for words in ("pain, swelling, warmth or redness", "in a leg", "shortness of breath"):
+        assert words in clot
+    assert "chest pain" not in note
+
+
 def test_tirzepatide_safety_is_sourced_with_mtc_men2_and_no_glp1_combination():
     data = guide("tirzepatide")
     boxed = data["safety"]["boxed_warning"]
@@ -168,13 +191,68 @@ def test_oral_5ari_guides_warn_of_high_grade_prostate_cancer_and_the_psa_halving
         assert "psa" in warnings and "doubled" in warnings, slug
 
 
-def test_dht_lowering_cites_the_label_figures_not_a_case_report():
+def test_the_high_grade_prostate_cancer_and_psa_warnings_cite_label_text():
+    expected = {"dutasteride-oral": "dutasteride-generic-label", "finasteride-oral": "finasteride-1mg-label"}
+    for slug, key in expected.items():
+        data = guide(slug)
+        label = sources(data)[key]
+        assert label["kind"] == "label" and label["reviewed_on"], slug
+        items = data["safety"]["warnings"]
+        hgpc = next(i for i in items if "may increase the risk of high-grade prostate cancer" in i["text"])
+        assert hgpc["source"] == key, slug
+        psa = next(i for i in items if "confirmed rise in PSA" in i["text"])
+        assert psa["source"] == key, slug
+        # the trial percentages stay with the secondary page that restates them, and say so
+        numbers = next(i for i in items if "Gleason 8-10" in i["text"])
+        assert numbers["source"] == "hgpc-numbers" and "secondary" in numbers["text"], slug
+    assert "06/2011" in sources(guide("finasteride-oral"))["finasteride-1mg-label"]["citation"]
+
+
+def test_dht_lowering_cites_the_avodart_label_figures_not_a_case_report():
     for slug in ("dutasteride-mesotherapy", "dutasteride-oral"):
         data = guide(slug)
         text = data["mechanism"] + data["deep_dive"]
         assert "85 %" in text and "94 %" in text, slug
         sentence = next(s for s in re.split(r"(?<=\])\.|\n\n", text) if "85 %" in s)
-        assert "[S:dutasteride-pd-label]" in text and "reguero" not in sentence, slug
+        assert "[S:avodart-label-pd]" in sentence and "reguero" not in sentence, slug
+        avodart = sources(data)["avodart-label-pd"]
+        assert avodart["kind"] == "label" and avodart["reviewed_on"], slug
+        assert "AVODART" in avodart["citation"] and all(f in avodart["citation"] for f in ("85 %", "90 %", "94 %"))
+        # the Jalyn copy stays only as a second label giving the same figures, and says so
+        assert "same figures" in sources(data)["dutasteride-pd-label"]["citation"], slug
+
+
+def test_xyosted_intervals_say_they_come_from_the_label_before_march_2025():
+    data = guide("testosterone-enanthate")
+    for item in data["safety"]["monitoring"]:
+        if item["source"] == "xyosted-warnings":
+            assert "label version before March 2025" in item["how_often"], item["what"]
+    assert "before March 2025" in sources(data)["xyosted-warnings"]["citation"]
+    assert "The label's advice" not in data["deep_dive"]  # no longer presented as the current label
+    assert sources(data)["xyosted-openfda"]["version"] == "2025-03"
+
+
+def test_tirzepatide_pancreatitis_and_gallbladder_cite_lilly_not_a_secondary_summary():
+    data = guide("tirzepatide")
+    warnings = data["safety"]["warnings"]
+    pancreatitis = next(i for i in warnings if "pancreatitis" in i["text"].lower())
+    gallbladder = next(i for i in warnings if "gallbladder" in i["text"].lower())
+    assert pancreatitis["source"] == "lilly-mounjaro-pancreatitis" and "stopped" in pancreatitis["text"]
+    assert gallbladder["source"] == "lilly-zepbound-gallbladder" and "1.1 %" in gallbladder["text"]
+    for key in ("lilly-mounjaro-pancreatitis", "lilly-zepbound-gallbladder"):
+        assert "lilly.com" in sources(data)[key]["url"] and sources(data)[key]["reviewed_on"]
+    allergy = next(i for i in warnings if "anaphylaxis" in i["text"])
+    assert allergy["source"] == "zepbound-hcp"
+
+
+def test_ozempic_warnings_name_the_version_they_were_checked_against():
+    data = guide("semaglutide")
+    current = sources(data)["ozempic-fda-label"]
+    assert current["version"] == "2025-10" and "api.fda.gov" in current["url"]
+    gi = next(i for i in data["safety"]["warnings"] if "Severe gastrointestinal" in i["text"])
+    assert gi["source"] == "ozempic-fda-label" and "5.7" in gi["text"] and "October 2025" in gi["text"]
+    older = sources(data)["ozempic-highlights"]["citation"]
+    assert "earlier version" in older and "October 2025" in older
 
 
 def test_topical_finasteride_maximum_is_455_micrograms():
@@ -187,6 +265,26 @@ def test_oral_finasteride_half_life_is_given_as_5_to_6_hours():
     data = guide("finasteride-oral")
     assert "5-6 hours" in data["deep_dive"] + data["regimens"][0]["pk"]["basis"]
     assert "5 mg" in regimen(data, "proscar-5-mg-daily")["label"]
+
+
+def test_each_oral_finasteride_half_life_figure_names_its_own_source():
+    """Sources disagree (Proscar product information: mean 6 h; encyclopedia: 5-6 h): each is shown with its source."""
+    data = guide("finasteride-oral")
+    paragraph = next(p for p in data["deep_dive"].split("\n\n") if p.startswith("**How long it stays.**"))
+    sentences = re.split(r"(?<=[.\]])\s+(?=[A-Z])", " ".join(paragraph.split()))
+    for sentence in sentences:
+        if re.search(r"\d+(-\d+)? hours", sentence):
+            assert re.search(r"\[S:[a-z0-9-]+\]", sentence), sentence  # no unsourced half-life
+    six = next(s for s in sentences if "about 6 hours" in s)
+    assert "[S:mims-proscar-pk]" in six and "8 hours" in six and "Proscar" in six
+    five_six = next(s for s in sentences if "5-6 hours" in s)
+    assert "[S:finasteride-pk-summary]" in five_six
+    assert "Propecia (1 mg) label's own figure was not retrieved" in " ".join(sentences)
+    pk = data["regimens"][0]["pk"]
+    assert (pk["half_life_hours"], pk["source"]) == (6, "mims-proscar-pk")
+    assert "Proscar" in pk["basis"] and "5-6 hours" in pk["basis"]
+    assert "PROSCAR" in sources(data)["mims-proscar-pk"]["citation"] and sources(data)["mims-proscar-pk"]["reviewed_on"]
+    assert regimen(data, "proscar-5-mg-daily")["pk"] == pk
 
 
 def test_the_mesotherapy_pregnancy_warning_is_in_the_safety_block():
