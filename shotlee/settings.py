@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "shotlee.doses",
     "shotlee.symptoms",
     "shotlee.metrics",
+    "shotlee.supplies",
     "shotlee.history",
     "shotlee.charts",
     "shotlee.reports",

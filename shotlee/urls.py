@@ -15,6 +15,7 @@ urlpatterns = [
     path("history/", include("shotlee.history.urls")),
     path("side-effects/", include("shotlee.symptoms.urls")),
     path("metrics/", include("shotlee.metrics.urls")),
+    path("supplies/", include("shotlee.supplies.urls")),
     path("", include("shotlee.reports.urls")),  # calendar/ and data/
     # The admin logs in through the site's log-in (lockout, two-step verification): one way in to protect.
     path("admin/login/", admin_login),

@@ -96,6 +96,7 @@ class Supply:
     unit: Unit
     usable_until: date | None = None  # the expiry or beyond-use date, whichever is first
     discarded: bool = False
+    draw_micro: int | None = None  # the dose in `unit`, when the caller converted it by the supply's concentration
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,9 @@ def insufficient_supply(case: Case) -> Warning | None:
     supply = case.supply
     if supply is None:
         return None
-    amount = convert_micro(case.candidate.amount_micro, case.candidate.unit, supply.unit)
+    amount = supply.draw_micro
+    if amount is None:
+        amount = convert_micro(case.candidate.amount_micro, case.candidate.unit, supply.unit)
     if amount is None or amount <= supply.remaining_micro:
         return None
     left = (
