@@ -54,6 +54,14 @@ KNOWN_ROUTES = {
     "metrics/",
     "metrics/log/",
     "metrics/types/",
+    "supplies/",
+    "supplies/add/",
+    "supplies/calculator/",
+    "supplies/<uuid:uid>/",
+    "supplies/<uuid:uid>/open/",
+    "supplies/<uuid:uid>/reconstitute/",
+    "supplies/<uuid:uid>/adjust/",
+    "supplies/<uuid:uid>/discard/",
     "calendar/<str:token>.ics",
     "api/v1/",
     "api/v1/openapi.json",
@@ -72,6 +80,11 @@ KNOWN_ROUTES = {
     "api/v1/metrics",
     "api/v1/metric-types",
     "api/v1/metric-types/<type_id>",
+    "api/v1/supplies",
+    "api/v1/supplies/<supply_id>",
+    "api/v1/supplies/<supply_id>/events",
+    "api/v1/supplies/<supply_id>/reconstitute",
+    "api/v1/calculator",
     "api/v1/export.json",
     "api/v1/export.csv.zip",
     "api/v1/export.fhir.json",
@@ -107,6 +120,10 @@ def alice_world(alice, alice_api):
     )
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY reading"})
     kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
+    vial = alice_api.post(
+        "/api/v1/supplies", {"compound": "semaglutide", "form": "vial", "powder": "5", "lot": "ALICE-CANARY lot"}
+    )
+    assert vial.status_code == 201
     assert effect.status_code == reading.status_code == kind.status_code == 201
     issue_token(alice, "ALICE-CANARY token")
     return {
@@ -116,6 +133,7 @@ def alice_world(alice, alice_api):
         "effect": effect.json()["id"],
         "reading": reading.json()["id"],
         "type": kind.json()["id"],
+        "supply": vial.json()["id"],
     }
 
 
@@ -135,6 +153,11 @@ def api_attempts(world):
         ("post", "/api/v1/metrics", {"type": "weight", "value": 70, "protocol": p}),
         ("get", f"/api/v1/metric-types/{world['type']}", None),
         ("get", f"/api/v1/side-effects?protocol={p}", None),
+        ("get", f"/api/v1/supplies/{world['supply']}", None),
+        ("get", f"/api/v1/supplies/{world['supply']}/events", None),
+        ("post", f"/api/v1/supplies/{world['supply']}/events", {"action": "discard"}),
+        ("post", f"/api/v1/supplies/{world['supply']}/reconstitute", {"diluent": "2"}),
+        ("post", "/api/v1/doses", {"protocol": p, "amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
     ]
 
 
@@ -156,6 +179,13 @@ def web_attempts(world):
         ("get", f"/metrics/log/?type=custom:{world['type']}", None),
         ("get", f"/data/report/?make=1&protocol={p}", None),
         ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
+        ("get", f"/supplies/{world['supply']}/", None),
+        ("post", f"/supplies/{world['supply']}/open/", {}),
+        ("get", f"/supplies/{world['supply']}/reconstitute/", None),
+        ("post", f"/supplies/{world['supply']}/reconstitute/", {"diluent": "2", "confirm": "1"}),
+        ("post", f"/supplies/{world['supply']}/adjust/", {"amount": "1", "reason": "bob"}),
+        ("post", f"/supplies/{world['supply']}/discard/", {"reason": "bob"}),
+        ("post", "/doses/log/", {"amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
     ]
 
 
@@ -202,6 +232,7 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/api/v1/side-effects",
         "/api/v1/metrics",
         "/api/v1/metric-types",
+        "/api/v1/supplies",
         "/api/v1/export.json",
         "/api/v1/export.fhir.json",
     ]:
@@ -220,6 +251,7 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/side-effects/",
         "/metrics/",
         "/metrics/types/",
+        "/supplies/",
         "/side-effects/log/",
         "/metrics/log/",
         "/data/",

@@ -122,6 +122,11 @@ def _locked(user: User, uid: uuid.UUID) -> Supply:
     return item
 
 
+def _store(item: Supply, *fields: str) -> None:
+    """Write the projection's changed fields, by the user's id and the row's (every statement names the user)."""
+    Supply.objects.filter(user_id=item.user_id, pk=item.pk).update(**{f: getattr(item, f) for f in fields})
+
+
 def open_supply(user: User, uid: uuid.UUID, *, on: date, **write_options: Any) -> ledger.Outcome:
     def action(head: LedgerHead) -> ledger.Outcome:
         item = _locked(user, uid)
@@ -129,7 +134,7 @@ def open_supply(user: User, uid: uuid.UUID, *, on: date, **write_options: Any) -
             raise InvalidInput({"opened_on": f"it was opened on {item.opened_on:%d %b %Y} already"})
         item.opened_on = on
         _event(head, item, OPENED, {"opened_on": on.isoformat()})
-        item.save(update_fields=["opened_on"])
+        _store(item, "opened_on")
         return ledger.Outcome(201, supply_json(user, item))
 
     return ledger.write(user, action, **write_options)
@@ -168,7 +173,7 @@ def reconstitute(
             },
             amount_micro=item.diluent_micro,
         )
-        item.save()
+        _store(item, "powder_micro", "diluent_micro", "strength_micro", "per_micro", "quantity_micro", "opened_on")
         return ledger.Outcome(201, supply_json(user, item))
 
     return ledger.write(user, action, **write_options)
@@ -195,7 +200,7 @@ def adjust_supply(user: User, uid: uuid.UUID, values: dict[str, Any], **write_op
             {"lost": hashchain.format_decimal(amount), "lost_drug": _decimal(drug), "reason": reason},
             amount_micro=-to_micro(amount),
         )
-        item.save(update_fields=["adjusted_micro"])
+        _store(item, "adjusted_micro")
         return ledger.Outcome(201, supply_json(user, item))
 
     return ledger.write(user, action, **write_options)
@@ -207,7 +212,7 @@ def discard_supply(user: User, uid: uuid.UUID, reason: str, *, on: date, **write
         left = remaining(user, item)
         item.discarded_on = on
         _event(head, item, DISCARDED, {"discarded_on": on.isoformat(), "left": _decimal(left), "reason": reason})
-        item.save(update_fields=["discarded_on"])
+        _store(item, "discarded_on")
         return ledger.Outcome(201, supply_json(user, item))
 
     return ledger.write(user, action, **write_options)
