@@ -201,3 +201,49 @@ def test_supply_pages_add_reconstitute_adjust_and_discard(alice):
     assert client.post(f"/supplies/{uid}/discard/", {"reason": "old"}).status_code == 302
     listing = client.get("/supplies/").content.decode()
     assert "0 mg" in listing
+
+
+def _body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_the_exports_carry_the_supply_records_and_the_dose_s_entered_amount(alice_api, weekly):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    vial = add(alice_api, powder="5", lot="L7")
+    alice_api.post(f"/api/v1/supplies/{vial['id']}/reconstitute", {"diluent": "2"})
+    assert dose(alice_api, weekly, 7, amount=10, unit="syringe_units", supply=vial["id"]).status_code == 201
+    archive = zipfile.ZipFile(io.BytesIO(_body(alice_api.get("/api/v1/export.csv.zip"))))
+    rows = list(csv.DictReader(io.StringIO(archive.read("supply.csv").decode())))
+    assert [(r["event"], r["amount"], r["unit"]) for r in rows] == [("added", "", ""), ("reconstituted", "", "mL")]
+    assert rows[1]["detail"] == "5 mg ÷ 2 mL = 2.5 mg/mL" and rows[0]["detail"] == "L7"
+    exported = json.loads(_body(alice_api.get("/api/v1/export.json")))
+    kinds = [e["kind"] for e in exported["entries"]]
+    assert kinds.count("supply") == 2
+    drawn = next(e for e in exported["entries"] if e["kind"] == "dose")
+    assert drawn["payload"]["entered_unit"] == "syringe_units" and drawn["payload"]["supply"] == vial["id"]
+
+
+def test_erasing_the_account_removes_its_supplies_and_draws(alice, alice_api, weekly):
+    from shotlee.accounts.services import erase_account
+    from shotlee.supplies.models import Draw, Supply
+
+    vial = add(alice_api, strength="2.5", quantity="1")
+    assert dose(alice_api, weekly, 7, amount="0.25", supply=vial["id"]).status_code == 201
+    assert Supply.objects.filter(user=alice).count() == Draw.objects.filter(user=alice).count() == 1
+    erase_account(alice)
+    assert not Supply.objects.filter(user_id=alice.pk).exists() and not Draw.objects.filter(user_id=alice.pk).exists()
+
+
+def test_the_dashboard_warns_of_low_and_expiring_supplies(alice, alice_api, weekly):
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    add(alice_api, strength="0.25", quantity="1", lot="LOW", expires_on=soon)
+    client = Client()
+    client.force_login(alice)
+    home = client.get("/").content.decode()
+    assert 'id="supplies-heading"' in home
+    assert "1 dose(s) left" in home
+    assert f"usable until {date.fromisoformat(soon):%d %b %Y}" in home
