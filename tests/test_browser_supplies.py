@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from shotlee.ledger.models import Entry
-from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, expect, main, screenshot, sign_up
+from tests.browser_support import (
+    DESKTOP,
+    PHONE,
+    assert_fits_viewport,
+    expect,
+    low_contrast_text,
+    main,
+    screenshot,
+    sign_up,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +51,7 @@ def calculate(page: Any, base: str, label: str, phone: bool) -> None:
     expect(syringe).to_be_visible()
     if phone:
         assert_fits_viewport(page, f"{label}: calculator")
+    assert low_contrast_text(page) == [], label
     screenshot(page, f"supplies-calculator-{label}")
     # An impossible dose is refused by its field, and nothing is drawn.
     field(page, "Dose").fill("-1")
@@ -94,6 +104,9 @@ def test_add_reconstitute_log_in_syringe_units_and_see_it_everywhere(open_page, 
     page.get_by_role("button", name="Record dose").click()
     expect(page).to_have_url(base + "/history/?recorded=1")
     expect(main(page)).to_contain_text("0.25 mg semaglutide (entered as 10 syringe units)", ignore_case=True)
+    page.goto(base + "/supplies/")
+    expect(main(page)).to_contain_text("4.75 mg (1.9 mL) left")
+    assert low_contrast_text(page) == []
     dose = Entry.objects.get(user__username="vera", kind="dose")
     assert (dose.amount_micro, dose.unit, dose.data["entered_unit"]) == (250_000, "mg", "syringe_units")
 
@@ -102,6 +115,7 @@ def test_add_reconstitute_log_in_syringe_units_and_see_it_everywhere(open_page, 
     panel = page.get_by_role("region", name="Supplies")
     expect(panel).to_contain_text("4.75 mg (1.9 mL) left")
     expect(panel).to_contain_text("19 doses at semaglutide", ignore_case=True)
+    assert low_contrast_text(page) == []
     screenshot(page, "supplies-dashboard-desktop")
 
     calculate(page, base, "desktop-signed-in", phone=False)

@@ -247,3 +247,9 @@ def test_the_dashboard_warns_of_low_and_expiring_supplies(alice, alice_api, week
     assert 'id="supplies-heading"' in home
     assert "1 dose(s) left" in home
     assert f"usable until {date.fromisoformat(soon):%d %b %Y}" in home
+
+
+def test_fifo_leaves_out_a_supply_whose_unit_does_not_convert_to_the_protocol_s(alice_api, weekly):
+    add(alice_api, strength="100", quantity="1", drug_unit="IU", opened_on=date.today().isoformat())
+    recorded = dose(alice_api, weekly, 7, amount="0.25")
+    assert recorded.status_code == 201 and recorded.json()["supply"] is None

@@ -98,7 +98,8 @@ def create_dose(request: ApiCall, payload: DoseIn) -> HttpResponse:
         raise InvalidInput({"protocol": "give a protocol id, or a compound for a dose outside any protocol"})
     tz = request.profile.tz
     compound = protocol.compound if protocol is not None else (payload.compound or "")
-    supply = supply_for_dose(user, payload.supply, compound, on=today_in(tz))
+    unit = protocol.current.unit if protocol is not None else None
+    supply = supply_for_dose(user, payload.supply, compound, on=today_in(tz), unit=unit)
     dose = build_dose(payload.model_dump(exclude={"supply"}), protocol=protocol, defaults={}, supply=supply)
     return respond(record_dose(user, dose, tz=tz, **idempotency(request)))
 

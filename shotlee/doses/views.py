@@ -59,7 +59,9 @@ def log_dose(request: SignedIn) -> HttpResponse:
         if all_sites:
             values["sites"] = request.POST.getlist("sites")
         try:  # the supply chosen, or the first-expiring open one of this compound
-            drawn_from = supply_for_dose(request.user, values.pop("supply"), protocol.compound, on=today_in(tz))
+            drawn_from = supply_for_dose(
+                request.user, values.pop("supply"), protocol.compound, on=today_in(tz), unit=protocol.current.unit
+            )
         except Supply.DoesNotExist:
             raise Http404 from None
         outcome, warnings = submit(

@@ -338,9 +338,12 @@ def _unit(name: str) -> Unit:
 # ---- doses drawn from a supply
 
 
-def supply_for_dose(user: User, uid: uuid.UUID | str | None, compound: str, *, on: date) -> Supply | None:
+def supply_for_dose(
+    user: User, uid: uuid.UUID | str | None, compound: str, *, on: date, unit: Unit | None = None
+) -> Supply | None:
     """The supply a dose draws from: the one named (Supply.DoesNotExist for anyone else's), or by default the
-    first-expiring open one of the compound with something left (lib.supply.fifo); None when there is none."""
+    first-expiring open one of the compound with something left (lib.supply.fifo), among those whose unit
+    converts to the protocol's `unit`; None when there is none."""
     if uid not in (None, ""):
         found: Supply = Supply.objects.for_user(user).get(uid=uid)
         return found
@@ -348,6 +351,8 @@ def supply_for_dose(user: User, uid: uuid.UUID | str | None, compound: str, *, o
     if not key:
         return None
     candidates = list(Supply.objects.for_user(user).in_use().filter(compound=key, strength_micro__isnull=False)[:50])
+    if unit is not None and unit != Unit.ML:
+        candidates = [s for s in candidates if convert_micro(1_000_000, _unit(s.drug_unit), unit) is not None]
     if not candidates:
         return None
     used = drawn(user, [s.uid for s in candidates])
