@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "shotlee.symptoms",
     "shotlee.metrics",
     "shotlee.reminders",
+    "shotlee.supplies",
     "shotlee.history",
     "shotlee.charts",
     "shotlee.reports",

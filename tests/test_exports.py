@@ -190,7 +190,7 @@ def test_the_csv_parses_back_to_the_same_values(world, alice):
     alice.profile.timezone = "Europe/Paris"
     alice.profile.save()
     archive = zipfile.ZipFile(io.BytesIO(body(api.get("/api/v1/export.csv.zip"))))
-    assert set(archive.namelist()) == {"protocol.csv", "dose.csv", "side_effect.csv", "metric.csv"}
+    assert set(archive.namelist()) == {"protocol.csv", "dose.csv", "side_effect.csv", "metric.csv", "supply.csv"}
     doses = list(csv.DictReader(io.StringIO(archive.read("dose.csv").decode())))
     listed = api.get("/api/v1/doses").json()["items"]
     assert len(doses) == len(listed) == 2  # the effective view: one voided, one replaced by its correction

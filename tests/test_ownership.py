@@ -54,6 +54,14 @@ KNOWN_ROUTES = {
     "metrics/",
     "metrics/log/",
     "metrics/types/",
+    "supplies/",
+    "supplies/add/",
+    "supplies/calculator/",
+    "supplies/<uuid:uid>/",
+    "supplies/<uuid:uid>/open/",
+    "supplies/<uuid:uid>/reconstitute/",
+    "supplies/<uuid:uid>/adjust/",
+    "supplies/<uuid:uid>/discard/",
     "calendar/<str:token>.ics",
     "reminders/",
     "reminders/push/subscribe/",
@@ -75,6 +83,11 @@ KNOWN_ROUTES = {
     "api/v1/metrics",
     "api/v1/metric-types",
     "api/v1/metric-types/<type_id>",
+    "api/v1/supplies",
+    "api/v1/supplies/<supply_id>",
+    "api/v1/supplies/<supply_id>/events",
+    "api/v1/supplies/<supply_id>/reconstitute",
+    "api/v1/calculator",
     "api/v1/export.json",
     "api/v1/export.csv.zip",
     "api/v1/export.fhir.json",
@@ -110,6 +123,10 @@ def alice_world(alice, alice_api):
     )
     reading = alice_api.post("/api/v1/metrics", {"type": "weight", "value": 70, "note": "ALICE-CANARY reading"})
     kind = alice_api.post("/api/v1/metric-types", {"name": "ALICE-CANARY type", "unit": "pts"})
+    vial = alice_api.post(
+        "/api/v1/supplies", {"compound": "semaglutide", "form": "vial", "powder": "5", "lot": "ALICE-CANARY lot"}
+    )
+    assert vial.status_code == 201
     assert effect.status_code == reading.status_code == kind.status_code == 201
     issue_token(alice, "ALICE-CANARY token")
     from shotlee.reminders.models import PushSubscription, ReminderSetting
@@ -125,6 +142,7 @@ def alice_world(alice, alice_api):
         "effect": effect.json()["id"],
         "reading": reading.json()["id"],
         "type": kind.json()["id"],
+        "supply": vial.json()["id"],
     }
 
 
@@ -144,6 +162,11 @@ def api_attempts(world):
         ("post", "/api/v1/metrics", {"type": "weight", "value": 70, "protocol": p}),
         ("get", f"/api/v1/metric-types/{world['type']}", None),
         ("get", f"/api/v1/side-effects?protocol={p}", None),
+        ("get", f"/api/v1/supplies/{world['supply']}", None),
+        ("get", f"/api/v1/supplies/{world['supply']}/events", None),
+        ("post", f"/api/v1/supplies/{world['supply']}/events", {"action": "discard"}),
+        ("post", f"/api/v1/supplies/{world['supply']}/reconstitute", {"diluent": "2"}),
+        ("post", "/api/v1/doses", {"protocol": p, "amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
     ]
 
 
@@ -166,6 +189,13 @@ def web_attempts(world):
         ("get", f"/data/report/?make=1&protocol={p}", None),
         ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
         ("post", "/reminders/", {"protocol": p, "email": p, "at-" + p: "08:00"}),
+        ("get", f"/supplies/{world['supply']}/", None),
+        ("post", f"/supplies/{world['supply']}/open/", {}),
+        ("get", f"/supplies/{world['supply']}/reconstitute/", None),
+        ("post", f"/supplies/{world['supply']}/reconstitute/", {"diluent": "2", "confirm": "1"}),
+        ("post", f"/supplies/{world['supply']}/adjust/", {"amount": "1", "reason": "bob"}),
+        ("post", f"/supplies/{world['supply']}/discard/", {"reason": "bob"}),
+        ("post", "/doses/log/", {"amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
     ]
 
 
@@ -212,6 +242,7 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/api/v1/side-effects",
         "/api/v1/metrics",
         "/api/v1/metric-types",
+        "/api/v1/supplies",
         "/api/v1/export.json",
         "/api/v1/export.fhir.json",
     ]:
@@ -230,6 +261,7 @@ def test_lists_never_show_another_user_s_rows(alice_world, bob, bob_api):
         "/side-effects/",
         "/metrics/",
         "/metrics/types/",
+        "/supplies/",
         "/side-effects/log/",
         "/metrics/log/",
         "/data/",

@@ -360,6 +360,79 @@ class Journey:
         self.ok(api.get("/api/v1/metrics"), "api/v1/metrics")
         self.ok(web.get("/metrics/"), "metrics/")
 
+        # Supplies: added, reconstituted, drawn from in syringe units (by FIFO and by name), a loss, a discard
+        self.ok(web.get("/supplies/add/"), "supplies/add/")
+        added = self.ok(
+            web.post("/supplies/add/", {"compound": "semaglutide", "form": "vial", "drug_unit": "mg", "powder": "5"}),
+            "supplies/add/",
+        )
+        sid = added["Location"].split("?")[0].rstrip("/").split("/")[-1]
+        self.ok(web.post(f"/supplies/{sid}/open/"), "supplies/<uuid:uid>/open/")
+        self.ok(web.get(f"/supplies/{sid}/reconstitute/"), "supplies/<uuid:uid>/reconstitute/")
+        self.ok(
+            web.post(f"/supplies/{sid}/reconstitute/", {"powder": "5", "diluent": "2", "confirm": "1"}),
+            "supplies/<uuid:uid>/reconstitute/",
+        )
+        self.ok(web.get(f"/supplies/{sid}/"), "supplies/<uuid:uid>/")
+        self.ok(web.get(f"/supplies/{sid}/adjust/"), "supplies/<uuid:uid>/adjust/")
+        self.ok(
+            web.post(f"/supplies/{sid}/adjust/", {"amount": "0.1", "reason": "spilled"}), "supplies/<uuid:uid>/adjust/"
+        )
+        other = self.ok(
+            api.post(
+                "/api/v1/supplies", {"compound": "semaglutide", "form": "vial", "strength": "2.5", "quantity": "1"}
+            ),
+            "api/v1/supplies",
+        ).json()
+        self.ok(
+            api.post(f"/api/v1/supplies/{other['id']}/events", {"action": "open"}), "api/v1/supplies/<supply_id>/events"
+        )
+        self.ok(api.get("/api/v1/supplies"), "api/v1/supplies")
+        self.ok(api.get(f"/api/v1/supplies/{other['id']}"), "api/v1/supplies/<supply_id>")
+        self.ok(api.get(f"/api/v1/supplies/{other['id']}/events"), "api/v1/supplies/<supply_id>/events")
+        powder = self.ok(
+            api.post("/api/v1/supplies", {"compound": "semaglutide", "form": "vial", "powder": "10"}), "api/v1/supplies"
+        ).json()
+        self.ok(
+            api.post(f"/api/v1/supplies/{powder['id']}/reconstitute", {"diluent": "2"}),
+            "api/v1/supplies/<supply_id>/reconstitute",
+        )
+        everything = ["too_soon", "off_schedule", "possible_duplicate", "expired_supply", "insufficient_supply"]
+        for supply in (sid, None):
+            body = {"protocol": pid, "amount": "10", "unit": "syringe_units", "acknowledge": everything}
+            body |= (
+                {"supply": supply, "occurred_at": (now - timedelta(days=3)).isoformat()}
+                if supply
+                else {"unit": "mg", "amount": "0.25", "occurred_at": (now - timedelta(days=4)).isoformat()}
+            )
+            self.ok(api.post("/api/v1/doses", body), "api/v1/doses")
+        form = self.ok(web.get(f"/doses/log/?protocol={pid}&supply={sid}"), "doses/log/")
+        self.ok(
+            web.post(
+                "/doses/log/",
+                {
+                    "protocol": pid,
+                    "amount": "10",
+                    "unit": "syringe_units",
+                    "supply": sid,
+                    "syringe": "U-100",
+                    "site": "abdomen left",
+                    "occurred_at": local(now - timedelta(days=5)),
+                    "client_entry_id": form_id(form),
+                    "acknowledge": everything,
+                },
+            ),
+            "doses/log/",
+        )
+        self.ok(web.get("/supplies/"), "supplies/")
+        self.ok(web.get(f"/supplies/{sid}/discard/"), "supplies/<uuid:uid>/discard/")
+        self.ok(web.post(f"/supplies/{sid}/discard/", {"reason": "old"}), "supplies/<uuid:uid>/discard/")
+        self.ok(Client().get("/supplies/calculator/", {"amount": "0.25", "strength": "2.5"}), "supplies/calculator/")
+        self.ok(
+            Client().get("/api/v1/calculator", {"amount": "10", "unit": "syringe_units", "strength": "2.5"}),
+            "api/v1/calculator",
+        )
+
         # The whole record, its check, the ledger, settings and the calendar
         self.ok(web.get("/history/"), "history/")
         self.ok(web.post("/history/verify/"), "history/verify/")

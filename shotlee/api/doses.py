@@ -18,6 +18,7 @@ from shotlee.ledger import kinds, reads, records
 from shotlee.ledger.models import Entry
 from shotlee.lib.errors import InvalidInput
 from shotlee.protocols.models import DOSE, Protocol
+from shotlee.supplies.services import supply_for_dose, today_in
 
 router = Router(tags=["doses"])
 
@@ -39,7 +40,15 @@ class DoseIn(Input):
     protocol: UUID | None = None
     compound: str | None = Field(None, max_length=120)
     amount: Number
-    unit: str | None = Field(None, max_length=16)
+    unit: str | None = Field(
+        None, max_length=16, description='mg, mcg, IU, mL, units; or "syringe_units" (with a supply)'
+    )
+    supply: UUID | None = Field(
+        None, description="the supply drawn from; by default the first-expiring open one of the compound"
+    )
+    syringe: Literal["U-100", "U-40"] | None = Field(
+        None, description="the syringe a dose in syringe units was read on"
+    )
     route: str | None = Field(None, max_length=20)
     site: str = Field("", max_length=60)
     sites: list[str] | None = Field(None, max_length=40, description="the zones treated in one session")
@@ -87,8 +96,12 @@ def create_dose(request: ApiCall, payload: DoseIn) -> HttpResponse:
         protocol = Protocol.objects.for_user(user).get(uid=payload.protocol)
     elif not (payload.compound or "").strip():
         raise InvalidInput({"protocol": "give a protocol id, or a compound for a dose outside any protocol"})
-    dose = build_dose(payload.model_dump(), protocol=protocol, defaults={})
-    return respond(record_dose(user, dose, tz=request.profile.tz, **idempotency(request)))
+    tz = request.profile.tz
+    compound = protocol.compound if protocol is not None else (payload.compound or "")
+    unit = protocol.current.unit if protocol is not None else None
+    supply = supply_for_dose(user, payload.supply, compound, on=today_in(tz), unit=unit)
+    dose = build_dose(payload.model_dump(exclude={"supply"}), protocol=protocol, defaults={}, supply=supply)
+    return respond(record_dose(user, dose, tz=tz, **idempotency(request)))
 
 
 def _cursor(raw: str | None) -> tuple[datetime, int] | None:

@@ -40,6 +40,9 @@ LEDGER_WRITES = (
     "post /api/v1/entries/{entry_id}/corrections",
     "post /api/v1/side-effects",
     "post /api/v1/metrics",
+    "post /api/v1/supplies",
+    "post /api/v1/supplies/{supply_id}/reconstitute",
+    "post /api/v1/supplies/{supply_id}/events",
 )
 
 

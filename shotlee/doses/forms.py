@@ -19,6 +19,8 @@ from shotlee.lib.inputs import record_time, text_problems
 from shotlee.lib.localtime import to_local_input
 from shotlee.lib.units import AmountError, Unit, parse_amount, parse_unit
 from shotlee.protocols.models import Protocol, Route
+from shotlee.supplies.models import Supply
+from shotlee.supplies.services import ENTERED_ONLY, convert_dose
 from shotlee.web.forms import LocalDateTimeField, PageForm
 
 
@@ -35,6 +37,11 @@ class DoseInput:
     acknowledge: frozenset[str] = field(default_factory=frozenset)
     uid: uuid.UUID | None = None
     sites: list[str] = field(default_factory=list)  # zones treated in one session (a protocol whose sites are "all")
+    # Drawn from a supply: what was typed (mg, mL or syringe units) before conversion, and the drug it takes.
+    supply: Supply | None = None
+    entered_amount: Decimal | None = None
+    entered_unit: str = ""
+    drawn_micro: int | None = None
 
 
 def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> datetime:
@@ -52,26 +59,40 @@ def check_occurred_at(value: datetime | None, field: str = "occurred_at") -> dat
         raise InvalidInput({field: message}) from None
 
 
-def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: dict[str, Any]) -> DoseInput:
+def build_dose(
+    values: dict[str, Any], *, protocol: Protocol | None, defaults: dict[str, Any], supply: Supply | None = None
+) -> DoseInput:
     """Validate dose fields for a new dose or a correction; raise InvalidInput naming each bad field.
 
-    `defaults` fill fields the request leaves out (a correction keeps the original's values).
+    `defaults` fill fields the request leaves out (a correction keeps the original's values). With a `supply`
+    the dose may be typed in mL or syringe units: it is converted to the protocol's unit by the supply's
+    concentration (supplies.services.convert_dose), and what was typed is kept beside it.
     """
     errors: dict[str, str] = text_problems(values)
-    amount = unit = occurred_at = None
-    try:
-        amount = parse_amount(values.get("amount", defaults.get("amount")))
-    except AmountError as exc:
-        errors["amount"] = str(exc)
+    amount = unit = occurred_at = conversion = None
     current = protocol.current if protocol else None  # parsed once: the version's settings
     raw_unit = values.get("unit") or defaults.get("unit") or (current.unit.value if current else None)
-    if raw_unit is None:
-        errors["unit"] = "is required when no protocol is given"
+    raw_amount = values.get("amount", defaults.get("amount"))
+    if supply is not None or (isinstance(raw_unit, str) and raw_unit.strip().lower() in ENTERED_ONLY):
+        try:
+            conversion = convert_dose(
+                supply, raw_amount, raw_unit, values.get("syringe"), current.unit if current else None
+            )
+            amount, unit = conversion.amount, conversion.unit
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     else:
         try:
-            unit = parse_unit(raw_unit)
+            amount = parse_amount(raw_amount)
         except AmountError as exc:
-            errors["unit"] = str(exc)
+            errors["amount"] = str(exc)
+        if raw_unit is None:
+            errors["unit"] = "is required when no protocol is given"
+        else:
+            try:
+                unit = parse_unit(raw_unit)
+            except AmountError as exc:
+                errors["unit"] = str(exc)
     route = values.get("route") or defaults.get("route") or (current.route if current else "")
     if route and route not in Route.values:
         errors["route"] = f"must be one of {', '.join(Route.values)}"
@@ -111,6 +132,10 @@ def build_dose(values: dict[str, Any], *, protocol: Protocol | None, defaults: d
         acknowledge=frozenset(values.get("acknowledge") or []),
         uid=values.get("client_entry_id"),
         sites=[z.strip() for z in zones] if zones else [],
+        supply=supply if conversion is not None else None,
+        entered_amount=conversion.entered_amount if conversion is not None else None,
+        entered_unit=conversion.entered_unit if conversion is not None else "",
+        drawn_micro=conversion.drawn_micro if conversion is not None else None,
     )
 
 
@@ -125,6 +150,7 @@ def defaults_of(target: Entry) -> dict[str, Any]:
         "note": data.get("note", ""),
         "occurred_at": target.occurred_at,
         "compound": data.get("compound_name") or target.compound,
+        "supply": data.get("supply"),
     }
 
 
@@ -136,6 +162,8 @@ class DoseFields(PageForm):
 
     amount = forms.CharField(label="Amount", required=False, max_length=40)
     unit = forms.CharField(label="Unit", required=False, max_length=20)
+    supply = forms.UUIDField(label="Drawn from", required=False)
+    syringe = forms.CharField(label="Syringe", required=False, max_length=8)
     site = forms.CharField(label="Site", required=False, max_length=600)
     occurred_at = LocalDateTimeField(label="When", required=False)
     note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -22,6 +22,8 @@ from shotlee.lib.errors import WarningsNotAcknowledged
 from shotlee.lib.units import Unit, convert_micro, convert_micro_up, from_micro, to_micro
 from shotlee.protocols.models import DOSE, Protocol
 from shotlee.protocols.services import class_of, rules_at
+from shotlee.supplies import services as supplies
+from shotlee.supplies.models import Supply
 
 
 class DoseConflict(WarningsNotAcknowledged):
@@ -192,6 +194,7 @@ def evaluate(
         due_at=due_at.astimezone(UTC) if due_at else None,
         duplicate_window=duplicate_window,
         tz=tz,
+        supply=supplies.rule_supply(user, dose.supply, dose.drawn_micro) if dose.supply is not None else None,
     )
     return rules.evaluate(case), version_seq
 
@@ -216,9 +219,13 @@ def _append_dose(
         "acknowledged": [w.as_dict() for w in warnings],
         "protocol_version_seq": version_seq,
     }
+    if dose.supply is not None:
+        data["supply"] = str(dose.supply.uid)
+        data["entered_amount"] = hashchain.format_decimal(dose.entered_amount or dose.amount)
+        data["entered_unit"] = dose.entered_unit or dose.unit.value
     if target is not None:
         data["reason"] = reason
-    return ledger.append(
+    entry = ledger.append(
         head,
         kind=DOSE,
         occurred_at=dose.occurred_at,
@@ -230,6 +237,9 @@ def _append_dose(
         target_seq=target.seq if target is not None else None,
         data=data,
     )
+    if dose.supply is not None and dose.drawn_micro:
+        supplies.record_draw(entry, dose.supply, dose.drawn_micro)
+    return entry
 
 
 def append_dose(head: LedgerHead, dose: DoseInput, warnings: list[rules.Warning], version_seq: int | None) -> Entry:
@@ -296,8 +306,12 @@ def correct_with(
     """Correct a dose with the fields given (from the API or the page); the rest keep the original's values."""
     target = Entry.objects.for_user(user).of_kind(DOSE).get(uid=target_uid)
     protocol = Protocol.objects.for_user(user).filter(uid=target.subject).first() if target.subject else None
+    defaults = defaults_of(target)
+    # A dose drawn from a supply draws its corrected amount from the same supply (the original's draw no longer
+    # counts once it is superseded).
+    supply = Supply.objects.for_user(user).filter(uid=defaults["supply"]).first() if defaults.get("supply") else None
     # The original's time is the default and may lie in the past; only a new time is range-checked.
-    replacement = build_dose(changes, protocol=protocol, defaults=defaults_of(target))
+    replacement = build_dose(changes, protocol=protocol, defaults=defaults, supply=supply)
     return correct_dose(user, target_uid, replacement, reason, tz=tz, **write_options)
 
 
@@ -315,6 +329,10 @@ def dose_body(entry: Entry) -> dict[str, Any]:
         "note": data.get("note", ""),
         "warnings": data.get("acknowledged", []),
         "reason": data.get("reason", ""),
+        # What was typed (mg, mL or syringe units) beside the amount in the protocol's unit, and the supply.
+        "entered_amount": data.get("entered_amount") or hashchain.format_decimal(from_micro(entry.amount_micro or 0)),
+        "entered_unit": data.get("entered_unit") or entry.unit,
+        "supply": data.get("supply"),
     }
 
 
@@ -322,4 +340,8 @@ def dose_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
     """One line of history: "0.25 mg Semaglutide · abdomen left"."""
     data = entry.data
     site = f" · {data['site']}" if data.get("site") else ""
-    return f"{from_micro(entry.amount_micro or 0)} {entry.unit} {data.get('compound_name', '')}{site}"
+    entered = ""
+    if data.get("entered_unit") and data["entered_unit"] != entry.unit:
+        unit = "syringe units" if data["entered_unit"] == "syringe_units" else data["entered_unit"]
+        entered = f" (entered as {data['entered_amount']} {unit})"
+    return f"{from_micro(entry.amount_micro or 0)} {entry.unit} {data.get('compound_name', '')}{entered}{site}"

@@ -23,6 +23,8 @@ from shotlee.lib.localtime import to_local_input
 from shotlee.protocols.guidance import guidance
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.status import protocol_status, suggested_site
+from shotlee.supplies.models import Supply
+from shotlee.supplies.services import supply_for_dose, today_in
 from shotlee.web.forms import PageForm, status, submit
 
 
@@ -46,6 +48,9 @@ def log_dose(request: SignedIn) -> HttpResponse:
         "occurred_at": to_local_input(timezone.now(), tz),
         "client_entry_id": str(uuid.uuid4()),
     }
+    supplies = list(Supply.objects.for_user(request.user).in_use().filter(compound=protocol.compound)[:20])
+    initial["supply"] = request.GET.get("supply", "")
+    initial["syringe"] = "U-100"
     posted = request.method == "POST" and "amount" in request.POST
     form = DoseForm(request.POST if posted else None, initial=initial, tz=tz)
     warnings: list[dict[str, str]] = []
@@ -53,8 +58,17 @@ def log_dose(request: SignedIn) -> HttpResponse:
         values = {**form.values(), "client_entry_id": form.cleaned_data["client_entry_id"]}
         if all_sites:
             values["sites"] = request.POST.getlist("sites")
+        try:  # the supply chosen, or the first-expiring open one of this compound
+            drawn_from = supply_for_dose(
+                request.user, values.pop("supply"), protocol.compound, on=today_in(tz), unit=protocol.current.unit
+            )
+        except Supply.DoesNotExist:
+            raise Http404 from None
         outcome, warnings = submit(
-            form, lambda: record_dose(request.user, build_dose(values, protocol=protocol, defaults={}), tz=tz)
+            form,
+            lambda: record_dose(
+                request.user, build_dose(values, protocol=protocol, defaults={}, supply=drawn_from), tz=tz
+            ),
         )
         if outcome is not None:
             return redirect(reverse("history:list") + "?recorded=1")
@@ -64,7 +78,8 @@ def log_dose(request: SignedIn) -> HttpResponse:
         "values": _shown(form, initial),
         "errors": form.messages,
         "warnings": warnings,
-        "units": [u for u, _ in UNITS],
+        "units": [u for u, _ in UNITS] + (["syringe_units"] if supplies else []),
+        "supplies": supplies,
         "sites": protocol.current.sites,
         "all_sites": all_sites,
         "chosen_sites": request.POST.getlist("sites") if posted else protocol.current.sites,

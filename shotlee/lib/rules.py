@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from shotlee.lib.units import Unit, convert_micro, from_micro
 
@@ -24,6 +24,8 @@ POSSIBLE_DUPLICATE = "possible_duplicate"
 UNIT_MISMATCH = "unit_mismatch"
 CLASS_OVERLAP = "class_overlap"
 OFF_SCHEDULE = "off_schedule"
+EXPIRED_SUPPLY = "expired_supply"
+INSUFFICIENT_SUPPLY = "insufficient_supply"
 LABELS = {
     TOO_SOON: "Too soon",
     OVER_SINGLE_MAX: "Above your maximum dose",
@@ -32,8 +34,20 @@ LABELS = {
     UNIT_MISMATCH: "Unit mismatch",
     CLASS_OVERLAP: "Same drug class",
     OFF_SCHEDULE: "Off schedule",
+    EXPIRED_SUPPLY: "Expired supply",
+    INSUFFICIENT_SUPPLY: "Not enough left in the supply",
 }
-CODES = (TOO_SOON, OVER_SINGLE_MAX, OVER_WINDOW_MAX, POSSIBLE_DUPLICATE, UNIT_MISMATCH, CLASS_OVERLAP, OFF_SCHEDULE)
+CODES = (
+    TOO_SOON,
+    OVER_SINGLE_MAX,
+    OVER_WINDOW_MAX,
+    POSSIBLE_DUPLICATE,
+    UNIT_MISMATCH,
+    CLASS_OVERLAP,
+    OFF_SCHEDULE,
+    EXPIRED_SUPPLY,
+    INSUFFICIENT_SUPPLY,
+)
 DUPLICATE_WINDOW = timedelta(minutes=30)
 
 
@@ -74,6 +88,18 @@ class Neighbours:
 
 
 @dataclass(frozen=True)
+class Supply:
+    """The vial, pen or bottle a dose is drawn from, as the supply rules see it (read inside the chain lock)."""
+
+    name: str  # what a person calls it: "Semaglutide vial, lot A12"
+    remaining_micro: int  # what is left, in `unit`
+    unit: Unit
+    usable_until: date | None = None  # the expiry or beyond-use date, whichever is first
+    discarded: bool = False
+    draw_micro: int | None = None  # the dose in `unit`, when the caller converted it by the supply's concentration
+
+
+@dataclass(frozen=True)
 class Case:
     """Everything the rules know about one candidate dose; times in UTC."""
 
@@ -85,6 +111,7 @@ class Case:
     due_at: datetime | None = None  # one schedule step after `neighbours.previous`, when there is a schedule
     duplicate_window: timedelta = DUPLICATE_WINDOW
     tz: tzinfo = UTC
+    supply: Supply | None = None  # the supply the dose is drawn from, if any
     unit: Unit = field(init=False)  # the unit comparisons happen in: the protocol's, else the dose's own
     amount: int | None = field(init=False)  # the candidate in that unit; None when it does not convert exactly
 
@@ -253,6 +280,42 @@ def off_schedule(case: Case) -> Warning | None:
     )
 
 
+def expired_supply(case: Case) -> Warning | None:
+    """The supply is past its expiry or beyond-use date on the dose's day (in the person's time zone)."""
+    supply = case.supply
+    if supply is None or supply.usable_until is None:
+        return None
+    day = case.candidate.occurred_at.astimezone(case.tz).date()
+    if day <= supply.usable_until:
+        return None
+    return Warning(
+        EXPIRED_SUPPLY,
+        f"{supply.name} was usable until {supply.usable_until:%d %b %Y} (its expiry or beyond-use date); "
+        f"this dose is {(day - supply.usable_until).days} day(s) later.",
+    )
+
+
+def insufficient_supply(case: Case) -> Warning | None:
+    """The dose is more than the supply has left (in the supply's unit; a dose that does not convert is skipped)."""
+    supply = case.supply
+    if supply is None:
+        return None
+    amount = supply.draw_micro
+    if amount is None:
+        amount = convert_micro(case.candidate.amount_micro, case.candidate.unit, supply.unit)
+    if amount is None or amount <= supply.remaining_micro:
+        return None
+    left = (
+        "nothing left (it was discarded)"
+        if supply.discarded
+        else f"only {_amount(supply.remaining_micro, supply.unit)} left"
+    )
+    return Warning(
+        INSUFFICIENT_SUPPLY,
+        f"This dose of {_amount(amount, supply.unit)} is more than {supply.name} has: {left}.",
+    )
+
+
 RULES: tuple[Callable[[Case], Warning | None], ...] = (
     too_soon,
     over_single_max,
@@ -261,6 +324,8 @@ RULES: tuple[Callable[[Case], Warning | None], ...] = (
     unit_mismatch,
     class_overlap,
     off_schedule,
+    expired_supply,
+    insufficient_supply,
 )
 
 
