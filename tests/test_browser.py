@@ -41,7 +41,8 @@ PROTOCOL = {
     "route": "intradermal",
     "every": "1",
     "every_unit": "weeks",
-    "min_interval_hours": "120",
+    "min_interval": "5",
+    "min_interval_unit": "days",
     "max_single_dose": "2",
     "sites": "frontal, vertex, crown",
 }
@@ -99,13 +100,15 @@ class Journey:
         expect(self.fact("Compound")).to_contain_text("dutasteride")
         expect(self.fact("Dose")).to_have_text("0.5 mg, intradermal")
         expect(self.fact("How often")).to_have_text("every week")
-        expect(self.fact("Minimum gap")).to_have_text("120 h")
+        expect(self.fact("Minimum gap")).to_have_text("5 days")
         expect(self.fact("Maximum single dose")).to_have_text("2 mg")
         expect(self.fact("Sites")).to_have_text("frontal, vertex, crown")
         expect(self.fact("Last dose")).to_have_text("none yet")
-        versions = page.locator("ol.versions > li")
+        versions = page.locator("ul.versions > li")
         expect(versions).to_have_count(1)
-        expect(versions.first).to_contain_text(re.compile(r"^#1 · start · .* — 0\.5 mg, min gap 120 h, max 2$"))
+        expect(versions.first).to_contain_text(
+            re.compile(r"^.* · Started — 0\.5 mg, at least 5 days apart, at most 2 mg per dose$")
+        )
         self.landed("protocol page")
 
     # (3) Log a dose from the protocol page: amount and site come prefilled.

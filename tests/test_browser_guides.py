@@ -88,7 +88,7 @@ def expect_prefilled_quarterly_form(page: Any, base: str) -> None:
     expect(field(page, "Route")).to_have_value("intradermal")
     expect(field(page, "Every")).to_have_value("3")
     expect(field(page, "Period")).to_have_value("months")
-    expect(field(page, "Minimum gap (hours)")).to_have_value("")
+    expect(field(page, "Minimum gap")).to_have_value("")
     expect(field(page, "Maximum single dose")).to_have_value("")
     expect(field(page, "Sites, separated by commas (optional)")).to_have_value(ZONES)
 

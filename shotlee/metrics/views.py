@@ -32,6 +32,12 @@ def _types(user: User) -> list[dict[str, Any]]:
     return built_in + custom
 
 
+def heading(name: str) -> str:
+    """A metric's name inside a sentence: "weight", "body fat", but "DHT", "HbA1c", "LDL cholesterol" as named."""
+    first = name.split(" ", 1)[0]
+    return name if any(c.isupper() for c in first[1:]) else name[:1].lower() + name[1:]
+
+
 def metric_list(request: SignedIn) -> HttpResponse:
     profile = request.profile
     types = _types(request.user)
@@ -76,7 +82,13 @@ def metric_log(request: SignedIn) -> HttpResponse:
             suffix = "?recorded=1" + ("&unusual=1" if outcome.body.get("warnings") else "")
             return redirect(reverse("metrics:list") + suffix)
     values = {name: form.data.get(name, "") for name in form.fields} if form.is_bound else {"value": "", **initial}
-    context = {"types": types, "chosen": chosen, "values": {**values, "type": key}, "errors": form.messages}
+    context = {
+        "types": types,
+        "chosen": chosen,
+        "heading": heading(chosen["name"]),
+        "values": {**values, "type": key},
+        "errors": form.messages,
+    }
     return render(request, "metrics/metric_log.html", context, status=status(form, []))
 
 

@@ -6,7 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from shotlee.protocols.models import PROTOCOL, Protocol, ProtocolSettings, Route
 
 MAX_HOURS = Decimal(24 * 366)
 MAX_SITES = 40
+# A protocol starting further ahead than this is a typo in the year ("3000-01-01"), refused.
+MAX_DAYS_AHEAD = 366
 
 
 ProtocolInvalid = InvalidInput
@@ -233,7 +235,7 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     window_max = _amount(data.get("window_max"), "window_max", errors, required=False)
     if (window_hours is None) != (window_max is None) and "window_hours" not in errors and "window_max" not in errors:
         errors["window_max" if window_hours else "window_hours"] = (
-            "a rolling-window cap needs both window_hours and window_max"
+            "a rolling-window cap needs both the window and the maximum total in it"
         )
     if dose and max_single and Decimal(dose) > Decimal(max_single):
         errors["max_single_dose"] = "is below the protocol's own dose"
@@ -247,9 +249,13 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         errors["sites"] = f"can list at most {MAX_SITES} sites"
     starts_on = data.get("starts_on") or today.isoformat()
     try:
-        starts_on = date.fromisoformat(str(starts_on)).isoformat()
+        start = date.fromisoformat(str(starts_on))
     except ValueError:
         errors["starts_on"] = "must be a date like 2026-01-31"
+    else:
+        starts_on = start.isoformat()
+        if start > today + timedelta(days=MAX_DAYS_AHEAD):
+            errors["starts_on"] = "is more than a year ahead; check the year"
     ladder = _ladder(data.get("ladder"), errors)
     schedule = _schedule(data, ladder, errors)
     course = _course(data.get("course"), errors)

@@ -17,6 +17,7 @@ from shotlee.accounts.http import SignedIn
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
 from shotlee.ledger.services import LedgerBusy, Outcome
+from shotlee.lib import durations
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.metrics import ALIASES, BUILT_IN
 from shotlee.protocols.forms import ProtocolForm, carry_over, context, to_form
@@ -54,7 +55,14 @@ def _typed(form: ProtocolForm) -> dict[str, Any]:
 def protocol_new(request: SignedIn) -> HttpResponse:
     """A protocol by hand, or prefilled from a guide's regimen (?guide=slug&regimen=key) and adjustable."""
     today = _today(request)
-    values: dict[str, Any] = {"unit": "mg", "route": "subcutaneous", "every_unit": "days", "starts_on": str(today)}
+    values: dict[str, Any] = {
+        "unit": "mg",
+        "route": "subcutaneous",
+        "every_unit": "days",
+        "min_interval_unit": "days",
+        "window_unit": "days",
+        "starts_on": str(today),
+    }
     slug = request.POST.get("guide") or request.GET.get("guide")
     guide = Guide.objects.filter(slug=slug).first() if slug else None
     if slug and guide is None:
@@ -88,7 +96,7 @@ def protocol_new(request: SignedIn) -> HttpResponse:
 def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
     versions = [
-        {"seq": seq, "at": at, "data": json.loads(payload)}
+        {"seq": seq, "at": at, "data": (data := json.loads(payload)), "text": version_text(data)}
         for seq, at, payload in Entry.objects.for_user(request.user)
         .of_kind(PROTOCOL)
         .filter(subject=protocol.uid)
@@ -111,8 +119,39 @@ def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
             else None,
             "monitor": _monitor(protocol),
             "started_in_past": protocol.current.starts_on < str(_today(request)),
+            "limits": limits_text(json.loads(protocol.settings)),
         },
     )
+
+
+ACTIONS = {"start": "Started", "change": "Changed", "stop": "Stopped", "step": "Moved to the next step"}
+
+
+def limits_text(settings: dict[str, Any]) -> dict[str, str]:
+    """A version's limits in words: durations in days or weeks, amounts with their unit."""
+    unit = settings.get("unit") or ""
+    out = {"min_gap": "", "max_single": "", "window": ""}
+    if settings.get("min_interval_hours"):
+        out["min_gap"] = durations.text(settings["min_interval_hours"])
+    if settings.get("max_single_dose"):
+        out["max_single"] = f"{settings['max_single_dose']} {unit}"
+    if settings.get("window_hours") and settings.get("window_max"):
+        out["window"] = f"{settings['window_max']} {unit} in {durations.text(settings['window_hours'])}"
+    return out
+
+
+def version_text(data: dict[str, Any]) -> str:
+    """One version of a protocol as a line a person reads (no sequence number, no field names)."""
+    settings = data.get("settings") or {}
+    limits = limits_text(settings)
+    parts = [f"{settings.get('dose', '')} {settings.get('unit', '')}".strip()]
+    if limits["min_gap"]:
+        parts.append(f"at least {limits['min_gap']} apart")
+    if limits["max_single"]:
+        parts.append(f"at most {limits['max_single']} per dose")
+    if limits["window"]:
+        parts.append(f"at most {limits['window']}")
+    return f"{ACTIONS.get(data.get('action', ''), 'Changed')} — {', '.join(parts)}"
 
 
 @require_http_methods(["GET", "POST"])
