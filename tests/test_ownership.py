@@ -44,6 +44,7 @@ KNOWN_ROUTES = {
     "protocols/<uuid:uid>/",
     "protocols/<uuid:uid>/edit/",
     "protocols/<uuid:uid>/step/",
+    "protocols/<uuid:uid>/delete/",
     "doses/log/",
     "doses/backfill/<uuid:uid>/",
     "history/",
@@ -143,6 +144,7 @@ def web_attempts(world):
     return [
         ("get", f"/protocols/{p}/", None),
         ("get", f"/protocols/{p}/edit/", None),
+        ("post", f"/protocols/{p}/delete/", {}),
         ("post", f"/protocols/{p}/edit/", {"compound": "x", "dose": "1", "unit": "mg", "route": "oral"}),
         ("get", f"/history/{d}/correct/", None),
         ("post", f"/history/{d}/correct/", {"action": "void", "reason": "bob was here"}),

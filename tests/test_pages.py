@@ -93,7 +93,12 @@ def test_history_pages_through_older_entries(web, alice_api, protocol):
     for i in range(55):
         alice_api.post(
             "/api/v1/doses",
-            {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()},
+            {
+                "protocol": protocol["id"],
+                "amount": "0.25",
+                "occurred_at": (start + timedelta(days=7 * i)).isoformat(),
+                "acknowledge": ["long_ago"],  # the first ones are more than a year back
+            },
         )
     first = web.get("/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
     assert first.count('class="entry ') == 25 and "?before=32" in first
@@ -157,7 +162,8 @@ def test_the_history_page_makes_the_same_five_queries_at_any_length(web, alice_a
         start = datetime.now(UTC) - timedelta(days=400)
         for i in range(doses):
             at = (start + timedelta(days=7 * i, hours=len(counts))).isoformat()
-            alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at})
+            body = {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "acknowledge": ["long_ago"]}
+            alice_api.post("/api/v1/doses", body)
         with CaptureQueriesContext(connection) as logged:
             assert web.get("/history/").status_code == 200
         counts.append(len(logged.captured_queries))

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from shotlee.doses.forms import DoseInput, build_dose, defaults_of
 from shotlee.ledger import records, sql
@@ -192,6 +193,7 @@ def evaluate(
         due_at=due_at.astimezone(UTC) if due_at else None,
         duplicate_window=duplicate_window,
         tz=tz,
+        now=timezone.now(),
     )
     return rules.evaluate(case), version_seq
 

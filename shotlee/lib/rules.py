@@ -24,6 +24,7 @@ POSSIBLE_DUPLICATE = "possible_duplicate"
 UNIT_MISMATCH = "unit_mismatch"
 CLASS_OVERLAP = "class_overlap"
 OFF_SCHEDULE = "off_schedule"
+LONG_AGO = "long_ago"
 LABELS = {
     TOO_SOON: "Too soon",
     OVER_SINGLE_MAX: "Above your maximum dose",
@@ -32,9 +33,20 @@ LABELS = {
     UNIT_MISMATCH: "Unit mismatch",
     CLASS_OVERLAP: "Same drug class",
     OFF_SCHEDULE: "Off schedule",
+    LONG_AGO: "More than a year ago",
 }
-CODES = (TOO_SOON, OVER_SINGLE_MAX, OVER_WINDOW_MAX, POSSIBLE_DUPLICATE, UNIT_MISMATCH, CLASS_OVERLAP, OFF_SCHEDULE)
+CODES = (
+    TOO_SOON,
+    OVER_SINGLE_MAX,
+    OVER_WINDOW_MAX,
+    POSSIBLE_DUPLICATE,
+    UNIT_MISMATCH,
+    CLASS_OVERLAP,
+    OFF_SCHEDULE,
+    LONG_AGO,
+)
 DUPLICATE_WINDOW = timedelta(minutes=30)
+LONG_AGO_AFTER = timedelta(days=365)  # a dose dated further back is more likely a typo in the year than a back-fill
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ class Case:
     due_at: datetime | None = None  # one schedule step after `neighbours.previous`, when there is a schedule
     duplicate_window: timedelta = DUPLICATE_WINDOW
     tz: tzinfo = UTC
+    now: datetime | None = None  # the server's clock when the dose is checked (None: rules about "now" stay silent)
     unit: Unit = field(init=False)  # the unit comparisons happen in: the protocol's, else the dose's own
     amount: int | None = field(init=False)  # the candidate in that unit; None when it does not convert exactly
 
@@ -253,6 +266,17 @@ def off_schedule(case: Case) -> Warning | None:
     )
 
 
+def long_ago(case: Case) -> Warning | None:
+    """Dated more than a year before now: a plausible back-fill, or a typo in the year (1900 for 2026)."""
+    if case.now is None or case.now - case.candidate.occurred_at <= LONG_AGO_AFTER:
+        return None
+    return Warning(
+        LONG_AGO,
+        f"This dose is dated {case.candidate.occurred_at.astimezone(case.tz).strftime('%-d %B %Y')}, more than a "
+        "year ago. Check the year before recording it.",
+    )
+
+
 RULES: tuple[Callable[[Case], Warning | None], ...] = (
     too_soon,
     over_single_max,
@@ -261,6 +285,7 @@ RULES: tuple[Callable[[Case], Warning | None], ...] = (
     unit_mismatch,
     class_overlap,
     off_schedule,
+    long_ago,
 )
 
 
@@ -306,6 +331,7 @@ def check(
     duplicate_window: timedelta = DUPLICATE_WINDOW,
     due_at: datetime | None = None,
     tz: tzinfo = UTC,
+    now: datetime | None = None,
 ) -> list[Warning]:
     """Every warning for `candidate` against a list of the other doses (of the same protocol)."""
     # In UTC: arithmetic between datetimes sharing one ZoneInfo is wall-clock arithmetic, wrong across DST.
@@ -321,5 +347,6 @@ def check(
         due_at=due_at.astimezone(UTC) if due_at else None,
         duplicate_window=duplicate_window,
         tz=tz,
+        now=now,
     )
     return evaluate(case)

@@ -23,7 +23,7 @@ from shotlee.lib.errors import InvalidInput
 from shotlee.lib.inputs import decimal_places, read_decimal, text_problems
 from shotlee.lib.schedule import WEEKDAYS, Schedule
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
-from shotlee.protocols.models import PROTOCOL, Protocol, ProtocolSettings, Route
+from shotlee.protocols.models import DOSE, PROTOCOL, Protocol, ProtocolSettings, Route
 
 MAX_HOURS = Decimal(24 * 366)
 MAX_SITES = 40
@@ -363,6 +363,37 @@ def change_protocol(
     return ledger.write(user, action, **write_options)
 
 
+class ProtocolInUse(InvalidInput):
+    """A protocol with doses cannot be deleted (stop it instead): its doses would lose what they were checked by."""
+
+
+def has_doses(user: User, protocol: Protocol) -> bool:
+    """Whether any dose that stands (not voided) belongs to the protocol."""
+    return Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid).effective().exists()
+
+
+def delete_protocol(user: User, protocol: Protocol, **write_options: Any) -> ledger.Outcome:
+    """Delete a protocol that has no doses: a ledger record (action "delete", with the settings it had), and the
+    protocol leaves the lists. One with doses is refused: stop it instead, so its doses keep their protocol."""
+
+    def action(head: LedgerHead) -> ledger.Outcome:
+        current = Protocol.objects.for_user(user).get(pk=protocol.pk)
+        if has_doses(user, current):
+            raise ProtocolInUse({"protocol": "has doses recorded; stop it instead, so they keep their protocol"})
+        ledger.append(
+            head,
+            kind=PROTOCOL,
+            occurred_at=timezone.now(),
+            subject=current.uid,
+            compound=current.compound,
+            data={"action": "delete", "settings": json.loads(current.settings)},
+        )
+        Protocol.objects.for_user(user).filter(pk=current.pk).delete()
+        return ledger.Outcome(204, {"id": str(current.uid), "deleted": True})
+
+    return ledger.write(user, action, **write_options)
+
+
 # Every version of a protocol, oldest first: read inside the chain lock on every dose (see ledger/sql.py).
 VERSIONS = sql.Compiled(
     lambda user_id, subject: (
@@ -431,6 +462,8 @@ def version_body(entry: Entry) -> dict[str, Any]:
 def version_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
     data = entry.data
     settings = data.get("settings") or {}
+    if data.get("action") == "delete":
+        return f"Protocol deleted: {settings.get('name', '')}"
     if data.get("action") == "step":
         step = int(settings.get("confirmed_step") or 0)
         dose = (settings.get("ladder") or [{}] * (step + 1))[step].get("dose", "")

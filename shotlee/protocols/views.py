@@ -28,6 +28,8 @@ from shotlee.protocols.services import (
     clean_settings,
     confirm_step,
     create_protocol,
+    delete_protocol,
+    has_doses,
     settings_from_guide,
 )
 from shotlee.protocols.status import protocol_status
@@ -120,6 +122,7 @@ def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
             "monitor": _monitor(protocol),
             "started_in_past": protocol.current.starts_on < str(_today(request)),
             "limits": limits_text(json.loads(protocol.settings)),
+            "deletable": not has_doses(request.user, protocol),
         },
     )
 
@@ -194,6 +197,22 @@ def protocol_step(request: SignedIn, uid: UUID) -> HttpResponse:
     else:
         messages.success(request, f"Recorded: you moved to step {step}.")
     return redirect(back or reverse("protocols:detail", args=[protocol.uid]))
+
+
+@require_POST
+def protocol_delete(request: SignedIn, uid: UUID) -> HttpResponse:
+    """Delete a protocol with no doses (recorded in the ledger like every change); one with doses is refused."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
+    try:
+        delete_protocol(request.user, protocol)
+    except InvalidInput as exc:
+        messages.error(request, "This protocol " + " ".join(exc.errors.values()) + ".")
+        return redirect("protocols:detail", uid=protocol.uid)
+    except LedgerBusy:
+        messages.error(request, "The server is busy; nothing was deleted. Please press the button again.")
+        return redirect("protocols:detail", uid=protocol.uid)
+    messages.success(request, f"Deleted {protocol.name}. The history keeps a record that it existed.")
+    return redirect("protocols:list")
 
 
 def _monitor(protocol: Protocol) -> list[dict[str, str]]:
