@@ -49,6 +49,7 @@ KNOWN_ROUTES = {
     "doses/backfill/<uuid:uid>/",
     "history/",
     "history/verify/",
+    "history/checkpoint.json",
     "history/<uuid:uid>/correct/",
     "side-effects/",
     "side-effects/log/",

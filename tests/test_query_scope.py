@@ -360,6 +360,7 @@ class Journey:
         # The whole record, its check, the ledger, settings and the calendar
         self.ok(web.get("/history/"), "history/")
         self.ok(web.post("/history/verify/"), "history/verify/")
+        self.ok(web.get("/history/checkpoint.json"), "history/checkpoint.json")
         self.ok(web.get("/history/verify/"), "history/verify/", expect=(200, 302, 405))
         self.ok(api.get("/api/v1/ledger"), "api/v1/ledger")
         self.ok(api.get("/api/v1/ledger", {"after": 2, "limit": 3}), "api/v1/ledger")

@@ -8,15 +8,16 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django import forms
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shotlee.accounts.http import SignedIn
 from shotlee.ledger import kinds, reads, records
 from shotlee.ledger.guard import missing_triggers
-from shotlee.ledger.models import Entry
+from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.ledger.verify import verify_user, verify_window
 from shotlee.lib import rules
 from shotlee.protocols.models import Protocol
@@ -149,7 +150,21 @@ def history(request: SignedIn) -> HttpResponse:
 def verify_chain(request: SignedIn) -> HttpResponse:
     verdict = verify_user(request.user.pk)
     unprotected = bool(missing_triggers(fresh=True))
-    return render(request, "history/verify_result.html", {"verdict": verdict, "unprotected": unprotected})
+    context = {"verdict": verdict, "unprotected": unprotected, "checked_at": timezone.now()}
+    return render(request, "history/verify_result.html", context)
+
+
+@require_GET
+def checkpoint(request: SignedIn) -> HttpResponse:
+    """The signed checkpoint of the chain head, as a file to keep elsewhere: the server's signature on "this
+    record had this fingerprint at entry N". `manage.py verify_ledger --checkpoints FILE` checks a kept one."""
+    head = LedgerHead.objects.get(user_id=request.user.pk)
+    signed = Checkpoint.objects.filter(user_id=request.user.pk, seq=head.seq).first()
+    if signed is None:
+        raise Http404
+    response = JsonResponse([signed.as_dict()], safe=False, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="shotlee-checkpoint-{signed.seq}.json"'
+    return response
 
 
 class CorrectionChoice(PageForm):
