@@ -171,7 +171,11 @@ def in_preferred(reading: Entry, preferences: Mapping[str, str]) -> tuple[str, s
     entered = data.get("entered") or {}
     if entered.get("unit", spec.unit) == unit and _typed_number(entered.get("value")):
         typed2 = entered.get("value2")
-        return _as_typed(entered["value"]), _as_typed(typed2) if _typed_number(typed2) else "", unit
+        return (
+            _as_typed(entered["value"]),
+            _as_typed(typed2) if isinstance(typed2, str) and _typed_number(typed2) else "",
+            unit,
+        )
     value = lib.display(lib.from_canonical(spec, Decimal(data["value"]), unit), spec, unit)
     value2 = (
         lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
