@@ -139,7 +139,7 @@ def test_track_the_quarterly_regimen_log_the_first_dose_and_see_next_due(open_pa
     when = field(page, "When").input_value()
     page.get_by_role("button", name="Record dose").click()
     expect(page).to_have_url(base + "/history/?recorded=1")
-    expect(page.get_by_role("status")).to_have_text("Dose recorded.")
+    expect(page.get_by_role("status")).to_have_text("Saved: dose recorded.")
     dose = Entry.objects.get(user__username="mira", kind="dose")
     assert dose.data["sites"] == ["frontal hairline", "vertex/crown"]
 
