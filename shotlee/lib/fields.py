@@ -60,7 +60,7 @@ LABELS: dict[str, str] = {
     "action": "What happened?",
     "reason": "Reason",
     "username": "Username",
-    "password": "Password",
+    "password": "Password",  # nosec B105  # a label, not a password
     "timezone": "Time zone",
     "cursor": "Page",
     "since": "From",
