@@ -97,7 +97,24 @@ def test_the_diary_pages_back_in_time(alice_api, web):
     assert "kind=dose" in earlier
     second = diary_items(web.get("/history/?" + earlier).content.decode())
     assert len(second) == 5
-    assert web.get("/history/?earlier=not-a-cursor").status_code == 200
+    for bad in ("not-a-cursor", "-", "99999999999999999999.1", "-99999999999999999.5", "1.²"):
+        assert web.get("/history/", {"earlier": bad}).status_code == 200
+
+
+def test_the_diary_pages_back_before_1970(alice_api, web):
+    protocol = make_protocol(alice_api, min_interval_hours=0)
+    for year in range(1901, 1931):
+        body = {
+            "protocol": protocol["id"],
+            "amount": "0.25",
+            "occurred_at": f"{year}-06-01T08:00:00Z",
+            "acknowledge": ["long_ago", "off_schedule"],
+        }
+        assert alice_api.post("/api/v1/doses", body).status_code == 201
+    first = web.get("/history/?kind=dose").content.decode()
+    earlier = re.search(r'href="\?([^"]*earlier=-[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = diary_items(web.get("/history/?" + earlier).content.decode())
+    assert len(second) == 5 and "1905" in second[0] and "1901" in second[-1]
 
 
 def test_the_full_check_explains_its_fingerprint_and_offers_the_signed_checkpoint(alice, alice_api, bob, web, tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -81,21 +81,27 @@ def _diary_item(
     }
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def _cursor(raw: str) -> tuple[datetime, int] | None:
-    """The "Earlier" link's cursor, "<microseconds since 1970>.<seq>"; anything else is the first page."""
+    """The "Earlier" link's cursor, "<microseconds since 1970>.<seq>" (negative before 1970); anything else is the
+    first page."""
     at, _, seq = raw.partition(".")
-    if not (at.isascii() and at.isdigit() and seq.isascii() and seq.isdigit() and len(at) <= 18 and len(seq) <= 18):
+    digits = at.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit() and seq.isascii() and seq.isdigit()):
+        return None
+    if len(digits) > 18 or len(seq) > 18:
         return None
     try:
-        return datetime.fromtimestamp(int(at) / 1_000_000, UTC).replace(microsecond=int(at) % 1_000_000), int(seq)
-    except (OverflowError, ValueError, OSError):
+        return EPOCH + int(at) * MICROSECOND, int(seq)
+    except OverflowError:
         return None
 
 
 def _cursor_of(entry: Entry) -> str:
-    at = entry.occurred_at.astimezone(UTC)
-    micros = int(at.replace(microsecond=0).timestamp()) * 1_000_000 + at.microsecond
-    return f"{micros}.{entry.seq}"
+    return f"{(entry.occurred_at - EPOCH) // MICROSECOND}.{entry.seq}"
 
 
 def history(request: SignedIn) -> HttpResponse:
