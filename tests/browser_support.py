@@ -165,13 +165,14 @@ def fill_protocol(page: Any, values: dict[str, str]) -> None:
         "route": "Route",
         "every": "Every",
         "every_unit": "Period",
-        "min_interval_hours": "Minimum gap (hours)",
+        "min_interval": "Minimum gap",
+        "min_interval_unit": "Minimum gap in",
         "max_single_dose": "Maximum single dose",
         "sites": "Sites, separated by commas (optional)",
     }
     for field, value in values.items():
         control = page.get_by_label(labels[field], exact=True)
-        if field in ("unit", "route", "every_unit"):
+        if field in ("unit", "route", "every_unit", "min_interval_unit"):
             control.select_option(value)
         else:
             control.fill(value)

@@ -41,10 +41,19 @@ PROTOCOL = {
     "route": "intradermal",
     "every": "1",
     "every_unit": "weeks",
-    "min_interval_hours": "120",
+    "min_interval": "5",
+    "min_interval_unit": "days",
     "max_single_dose": "2",
     "sites": "frontal, vertex, crown",
 }
+
+
+def open_record(page: Any) -> None:
+    """Open the history's "details": the record as stored, with sequence numbers and the chain head."""
+    record = page.locator("details#record")
+    if record.get_attribute("open") is None:
+        record.locator("summary").click()
+    expect(record).to_have_attribute("open", "")
 
 
 def doses_of(username: str) -> int:
@@ -99,13 +108,15 @@ class Journey:
         expect(self.fact("Compound")).to_contain_text("dutasteride")
         expect(self.fact("Dose")).to_have_text("0.5 mg, intradermal")
         expect(self.fact("How often")).to_have_text("every week")
-        expect(self.fact("Minimum gap")).to_have_text("120 h")
+        expect(self.fact("Minimum gap")).to_have_text("5 days")
         expect(self.fact("Maximum single dose")).to_have_text("2 mg")
         expect(self.fact("Sites")).to_have_text("frontal, vertex, crown")
         expect(self.fact("Last dose")).to_have_text("none yet")
-        versions = page.locator("ol.versions > li")
+        versions = page.locator("ul.versions > li")
         expect(versions).to_have_count(1)
-        expect(versions.first).to_contain_text(re.compile(r"^#1 · start · .* — 0\.5 mg, min gap 120 h, max 2$"))
+        expect(versions.first).to_contain_text(
+            re.compile(r"^.* · Started — 0\.5 mg, at least 5 days apart, at most 2 mg per dose$")
+        )
         self.landed("protocol page")
 
     # (3) Log a dose from the protocol page: amount and site come prefilled.
@@ -122,7 +133,8 @@ class Journey:
         self.landed("dose form")
         page.get_by_role("button", name="Record dose").click()
         expect(page).to_have_url(self.base + "/history/?recorded=1")
-        expect(page.get_by_role("status")).to_have_text("Dose recorded.")
+        expect(page.get_by_role("status")).to_have_text("Saved: dose recorded.")
+        open_record(page)
         first = entry(page, 2)
         expect(first).to_contain_text("0.5 mg")
         expect(first).to_contain_text("dutasteride")
@@ -150,7 +162,8 @@ class Journey:
         screenshot(page, f"dose-warning-{self.label}")
         page.get_by_role("button", name="Record anyway").click()
         expect(page).to_have_url(self.base + "/history/?recorded=1")
-        expect(page.get_by_role("status")).to_have_text("Dose recorded.")
+        expect(page.get_by_role("status")).to_have_text("Saved: dose recorded.")
+        open_record(page)
         expect(page.locator("ol.history > li.kind-dose")).to_have_count(2)
         second = entry(page, 3)
         expect(second).to_contain_text("0.5 mg")
@@ -166,12 +179,13 @@ class Journey:
     def void_second_dose(self) -> None:
         page = self.page
         entry(page, 3).get_by_role("link", name="Void or correct").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Void or correct entry #3")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Void or correct this dose")
         self.landed("void/correct form")
         page.get_by_label("It was entered in error (void it)").check()
         page.get_by_label("Reason", exact=True).fill("Logged twice from the phone")
         page.get_by_role("button", name="Save").click()
         expect(page).to_have_url(self.base + "/history/")
+        open_record(page)
         voided = entry(page, 3)
         expect(voided).to_have_class(re.compile(r"\bsuperseded\b"))
         expect(voided.locator("s")).to_contain_text("0.5 mg")
@@ -186,13 +200,15 @@ class Journey:
     # (6) Correct the first dose's amount: struck through, and the new entry says what it corrects.
     def correct_first_dose(self) -> None:
         page = self.page
+        open_record(page)
         entry(page, 2).get_by_role("link", name="Void or correct").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Void or correct entry #2")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Void or correct this dose")
         page.get_by_label("Some details were wrong (correct them)").check()
         page.get_by_label("Reason", exact=True).fill("Drew up 0.4 mg, not 0.5")
         page.get_by_label("Amount", exact=True).fill("0.4")
         page.get_by_role("button", name="Save").click()
         expect(page).to_have_url(self.base + "/history/")
+        open_record(page)
         corrected = entry(page, 2)
         expect(corrected).to_have_class(re.compile(r"\bsuperseded\b"))
         expect(corrected.locator("s")).to_contain_text("0.5 mg")
@@ -283,7 +299,7 @@ def test_the_history_shows_times_in_the_persons_own_time_zone(open_page, live_se
     journey.create_protocol()
     journey.log_first_dose()
     typed = datetime.fromisoformat(journey.first_when)
-    shown = entry(page, 2).locator("time").inner_text()  # the page has loaded: log_first_dose waited for it
+    shown = entry(page, 2).locator("time").inner_text()  # log_first_dose waited for the page and opened the record
     assert shown == typed.strftime("%a %-d %b %Y, %H:%M"), f"form offered {journey.first_when}, history shows {shown}"
     assert problems.messages == []
 

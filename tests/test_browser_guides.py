@@ -88,7 +88,7 @@ def expect_prefilled_quarterly_form(page: Any, base: str) -> None:
     expect(field(page, "Route")).to_have_value("intradermal")
     expect(field(page, "Every")).to_have_value("3")
     expect(field(page, "Period")).to_have_value("months")
-    expect(field(page, "Minimum gap (hours)")).to_have_value("")
+    expect(field(page, "Minimum gap")).to_have_value("")
     expect(field(page, "Maximum single dose")).to_have_value("")
     expect(field(page, "Sites, separated by commas (optional)")).to_have_value(ZONES)
 
@@ -139,7 +139,7 @@ def test_track_the_quarterly_regimen_log_the_first_dose_and_see_next_due(open_pa
     when = field(page, "When").input_value()
     page.get_by_role("button", name="Record dose").click()
     expect(page).to_have_url(base + "/history/?recorded=1")
-    expect(page.get_by_role("status")).to_have_text("Dose recorded.")
+    expect(page.get_by_role("status")).to_have_text("Saved: dose recorded.")
     dose = Entry.objects.get(user__username="mira", kind="dose")
     assert dose.data["sites"] == ["frontal hairline", "vertex/crown"]
 

@@ -158,7 +158,7 @@ class Visit:
         expect(page).to_have_url(re.compile(r"/metrics/log/\?type=testosterone_total&protocol=[0-9a-f-]{36}$"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Log total testosterone")
         expect(field(page, "Unit")).to_have_value("ng/dL")
-        expect(field(page, "Blood drawn at")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$"))
+        expect(field(page, "When")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$"))
         field(page, "Value").fill("650")
         page.get_by_role("button", name="Record reading").click()
         expect(page).to_have_url(self.base + "/metrics/?recorded=1")

@@ -73,8 +73,8 @@ def field(page: str, name: str) -> str:
 
 
 def form_fields(page: str) -> dict[str, str]:
-    names = ("compound", "name", "dose", "unit", "route", "every", "every_unit", "min_interval_hours",
-             "max_single_dose", "window_hours", "window_max", "ladder", "starts_on", "sites", "guide", "regimen")  # fmt: skip
+    names = ("compound", "name", "dose", "unit", "route", "every", "every_unit", "min_interval",
+             "min_interval_unit", "max_single_dose", "window", "window_unit", "window_max", "ladder", "starts_on", "sites", "guide", "regimen")  # fmt: skip
     return {name: field(page, name) for name in names}
 
 
@@ -218,7 +218,7 @@ def test_the_form_is_prefilled_from_the_quarterly_regimen(web):
     assert values["compound"] == "dutasteride" and values["name"] == "Dutasteride mesotherapy"
     assert (values["dose"], values["unit"], values["route"]) == ("0.1", "mg", "intradermal")
     assert (values["every"], values["every_unit"]) == ("3", "months")
-    assert values["min_interval_hours"] == "" and values["max_single_dose"] == ""
+    assert values["min_interval"] == "" and values["max_single_dose"] == ""
     assert values["sites"] == ", ".join(ZONES)
     assert (values["guide"], values["regimen"]) == ("dutasteride-mesotherapy", "quarterly-0-1-mg")
     assert values["starts_on"] == datetime.now(UTC).date().isoformat()
@@ -232,12 +232,9 @@ def test_the_weekly_course_prefills_its_minimum_gap(web):
     values = form_fields(
         web.get("/protocols/new/?guide=dutasteride-mesotherapy&regimen=weekly-course-1-mg-7-sessions").content.decode()
     )
-    assert (values["dose"], values["every"], values["every_unit"], values["min_interval_hours"]) == (
-        "1",
-        "1",
-        "weeks",
-        "168",
-    )
+    # "Track this protocol" fills the minimum gap the guide gives, in the guide's unit (stored as 168 hours).
+    assert (values["dose"], values["every"], values["every_unit"]) == ("1", "1", "weeks")
+    assert (values["min_interval"], values["min_interval_unit"]) == ("1", "weeks")
 
 
 def test_a_ladder_regimen_prefills_the_ladder(web):

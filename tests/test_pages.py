@@ -93,7 +93,12 @@ def test_history_pages_through_older_entries(web, alice_api, protocol):
     for i in range(55):
         alice_api.post(
             "/api/v1/doses",
-            {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (start + timedelta(days=7 * i)).isoformat()},
+            {
+                "protocol": protocol["id"],
+                "amount": "0.25",
+                "occurred_at": (start + timedelta(days=7 * i)).isoformat(),
+                "acknowledge": ["long_ago"],  # the first ones are more than a year back
+            },
         )
     first = web.get("/history/").content.decode()  # 56 entries: a protocol and 55 doses, 25 a page
     assert first.count('class="entry ') == 25 and "?before=32" in first
@@ -112,12 +117,13 @@ def test_a_protocol_change_is_a_new_version_and_the_old_one_stays(web, protocol)
             "dose": "0.5",
             "unit": "mg",
             "route": "subcutaneous",
-            "min_interval_hours": "120",
+            "min_interval": "5",
+            "min_interval_unit": "days",
         },
     )
     assert page.status_code == 302
     detail = web.get(f"/protocols/{protocol['id']}/").content.decode()
-    assert "#2 · change" in detail and "#1 · start" in detail and "0.5 mg" in detail
+    assert "Changed — 0.5 mg, at least 5 days apart" in detail and "Started — 0.25 mg" in detail
 
 
 def test_history_shows_every_kind_of_record_in_words(web, alice_api, protocol):
@@ -145,8 +151,9 @@ def test_history_shows_what_a_person_typed_as_text_never_as_markup(web, alice_ap
     assert "&lt;b&gt;thigh&lt;/b&gt;" in page and "“&lt;i&gt;wrong&lt;/i&gt;”" in page
 
 
-def test_the_history_page_makes_the_same_three_queries_at_any_length(web, alice_api, protocol):
-    """Session; user with profile; the page with the chain head, checkpoints and corrections. No query per entry."""
+def test_the_history_page_makes_the_same_five_queries_at_any_length(web, alice_api, protocol):
+    """Session; user with profile; the protocols' names (the diary's filter); the diary; the record with the chain
+    head, checkpoints and corrections. No query per entry."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -155,11 +162,12 @@ def test_the_history_page_makes_the_same_three_queries_at_any_length(web, alice_
         start = datetime.now(UTC) - timedelta(days=400)
         for i in range(doses):
             at = (start + timedelta(days=7 * i, hours=len(counts))).isoformat()
-            alice_api.post("/api/v1/doses", {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at})
+            body = {"protocol": protocol["id"], "amount": "0.25", "occurred_at": at, "acknowledge": ["long_ago"]}
+            alice_api.post("/api/v1/doses", body)
         with CaptureQueriesContext(connection) as logged:
             assert web.get("/history/").status_code == 200
         counts.append(len(logged.captured_queries))
-    assert counts == [3, 3], [q["sql"][:80] for q in logged.captured_queries]
+    assert counts == [5, 5], [q["sql"][:80] for q in logged.captured_queries]
 
 
 @pytest.mark.parametrize("before", ["99999999999999999999999", "²", "-1", "1.5", "", "0"])

@@ -207,7 +207,8 @@ class Journey:
                     "route": "subcutaneous",
                     "every": "1",
                     "every_unit": "weeks",
-                    "min_interval_hours": "120",
+                    "min_interval": "5",
+                    "min_interval_unit": "days",
                     "max_single_dose": "2.4",
                     "sites": "abdomen left, thigh left",
                     "starts_on": (now - timedelta(days=30)).date().isoformat(),
@@ -221,6 +222,8 @@ class Journey:
         self.ok(
             web.post(f"/protocols/{pid}/step/", {"step": "2"}), "protocols/<uuid:uid>/step/"
         )  # no ladder: a message
+        spare = make_protocol(api, name="Spare", starts_on=(now - timedelta(days=3)).date().isoformat())
+        self.ok(web.post(f"/protocols/{spare['id']}/delete/"), "protocols/<uuid:uid>/delete/")  # no doses: deleted
 
         # Doses: logged on the page (with a warning confirmed), back-filled, through the API, corrected, voided
         form = self.ok(web.get(f"/doses/log/?protocol={pid}"), "doses/log/")
@@ -436,6 +439,7 @@ class Journey:
         # The whole record, its check, the ledger, settings and the calendar
         self.ok(web.get("/history/"), "history/")
         self.ok(web.post("/history/verify/"), "history/verify/")
+        self.ok(web.get("/history/checkpoint.json"), "history/checkpoint.json")
         self.ok(web.get("/history/verify/"), "history/verify/", expect=(200, 302, 405))
         self.ok(api.get("/api/v1/ledger"), "api/v1/ledger")
         self.ok(api.get("/api/v1/ledger", {"after": 2, "limit": 3}), "api/v1/ledger")

@@ -176,3 +176,19 @@ def test_neighbours_from_a_list_pick_the_nearest_on_each_side():
     near = rules.neighbours(Dose(T, 2, MG), history, MG)
     assert near.previous.occurred_at == T - DAY and near.following.occurred_at == T + DAY
     assert near.duplicate is None
+
+
+# ---- long_ago
+
+
+def test_long_ago_asks_to_check_the_year_of_a_dose_more_than_a_year_back():
+    warning = rules.long_ago(case(candidate=Dose(datetime(1900, 1, 1, 8, tzinfo=UTC), mg(1), MG), now=T))
+    assert warning is not None and warning.code == "long_ago"
+    assert "1 January 1900" in warning.message and "Check the year" in warning.message
+    assert "long_ago" in rules.CODES and rules.LABELS["long_ago"] == "More than a year ago"
+
+
+def test_long_ago_is_silent_within_a_year_and_without_a_clock():
+    assert rules.long_ago(case(candidate=Dose(T - timedelta(days=365), mg(1), MG), now=T)) is None
+    assert rules.long_ago(case(candidate=Dose(T - timedelta(days=366), mg(1), MG), now=T)) is not None
+    assert rules.long_ago(case(candidate=Dose(T - timedelta(days=3000), mg(1), MG))) is None  # now=None

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt, St
 from shotlee.accounts.services import user_for_token
 from shotlee.accounts.throttle import check_write_rate
 from shotlee.ledger import services as ledger
-from shotlee.lib import inputs
+from shotlee.lib import fields, inputs
 from shotlee.lib.errors import InvalidInput
 from shotlee.middleware import profile_of
 
@@ -65,10 +65,26 @@ class BearerAuth(HttpBearer):
 
 
 def invalid_body(exc: InvalidInput) -> dict[str, Any]:
-    """422 with one message per field, in the shape Ninja uses for its own validation."""
-    return {
-        "detail": [{"loc": ["body", field], "msg": msg, "type": "value_error"} for field, msg in exc.errors.items()]
-    }
+    """422 with one message per field, in the shape Ninja uses for its own validation: `loc` and `field` keep the
+    key for programs, `msg` names the field as the pages' label does ("When: is in the future")."""
+    return {"detail": [_item(["body", field], msg) for field, msg in exc.errors.items()]}
+
+
+def _item(loc: list[Any], msg: str, kind: str = "value_error") -> dict[str, Any]:
+    key = next((str(part) for part in reversed(loc) if isinstance(part, str) and part not in ("body", "query")), "")
+    if not key:
+        return {"loc": loc, "msg": msg, "type": kind}
+    return {"loc": loc, "msg": fields.message(key, msg), "type": kind, "field": key, "label": fields.label(key)}
+
+
+def schema_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ninja's own 422 (a value that does not fit its schema), its messages named by the fields' labels too."""
+    detail = []
+    for error in errors:
+        msg = str(error.get("msg", ""))
+        msg = msg.removeprefix("Value error, ")  # pydantic's prefix on our validators' messages
+        detail.append(_item(list(error.get("loc", [])), msg, str(error.get("type", "value_error"))))
+    return {"detail": detail}
 
 
 def respond(outcome: ledger.Outcome) -> HttpResponse:

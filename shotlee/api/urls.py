@@ -6,10 +6,11 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja.errors import ValidationError
 
 from shotlee.accounts.throttle import PasswordChecksBusy, RateExceeded, busy_response
 from shotlee.api import auth, doses, exports, guides, health, ledger, protocols, supplies
-from shotlee.api.common import BearerAuth, invalid_body
+from shotlee.api.common import BearerAuth, invalid_body, schema_errors
 from shotlee.api.openapi import DocumentedAPI
 from shotlee.ledger.guard import MESSAGE as UNPROTECTED
 from shotlee.ledger.guard import LedgerUnprotected
@@ -57,6 +58,11 @@ api.add_router("", exports.router)
 @api.exception_handler(InvalidInput)
 def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
     return JsonResponse(invalid_body(exc), status=422)
+
+
+@api.exception_handler(ValidationError)
+def schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return JsonResponse(schema_errors(list(exc.errors)), status=422)
 
 
 @api.exception_handler(WarningsNotAcknowledged)

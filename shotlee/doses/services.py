@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from shotlee.doses.forms import DoseInput, build_dose, defaults_of
 from shotlee.ledger import records, sql
@@ -195,6 +196,7 @@ def evaluate(
         duplicate_window=duplicate_window,
         tz=tz,
         supply=supplies.rule_supply(user, dose.supply, dose.drawn_micro) if dose.supply is not None else None,
+        now=timezone.now(),
     )
     return rules.evaluate(case), version_seq
 

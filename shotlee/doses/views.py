@@ -35,11 +35,14 @@ def log_dose(request: SignedIn) -> HttpResponse:
     protocols = list(Protocol.objects.for_user(request.user).active())
     if not protocols:
         return render(request, "doses/dose_log.html", {"protocols": []})
-    chosen = request.GET.get("protocol") or request.POST.get("protocol") or str(protocols[0].uid)
-    protocol = next((p for p in protocols if str(p.uid) == chosen), None)
-    if protocol is None:
-        raise Http404
-    state = protocol_status(request.user, protocol, tz)
+    chosen = request.GET.get("protocol") or request.POST.get("protocol")
+    if chosen:
+        protocol = next((p for p in protocols if str(p.uid) == chosen), None)
+        if protocol is None:
+            raise Http404
+        state = protocol_status(request.user, protocol, tz)
+    else:
+        protocol, state = due_next(request.user, protocols, tz)
     all_sites = protocol.current.sites_mode == "all"
     initial = {
         "amount": str(state.dose),
@@ -75,6 +78,7 @@ def log_dose(request: SignedIn) -> HttpResponse:
     context = {
         "protocols": protocols,
         "protocol": protocol,
+        "suggested_site": initial["site"],
         "values": _shown(form, initial),
         "errors": form.messages,
         "warnings": warnings,
@@ -88,6 +92,14 @@ def log_dose(request: SignedIn) -> HttpResponse:
         "here": request.get_full_path(),
     }
     return render(request, "doses/dose_log.html", context, status=status(form, warnings))
+
+
+def due_next(user: User, protocols: list[Protocol], tz: tzinfo) -> tuple[Protocol, Any]:
+    """The protocol whose next dose is due soonest (most overdue first), with its status; one with nothing due
+    (a finished course) comes last. A person with one protocol due today should not have to pick it."""
+    states = [(p, protocol_status(user, p, tz)) for p in protocols]
+    far = timezone.now().replace(year=9999)
+    return min(states, key=lambda ps: ps[1].next_due or far)
 
 
 def _shown(form: forms.Form, initial: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,15 @@ from typing import Any
 import markdown
 
 CITATION = re.compile(r"\[S:([a-z0-9-]+)\]")
+# The guide files keep their authors' shorthand (a "COMPUTED:" marker for our own arithmetic, "168 h"); a person
+# reads words: "Our arithmetic:", "168 hours".
+SHORTHAND = ((re.compile(r"\bCOMPUTED:"), "Our arithmetic:"), (re.compile(r"(\d) h\b"), r"\1 hours"))
+
+
+def plain_words(text: str) -> str:
+    for pattern, words in SHORTHAND:
+        text = pattern.sub(words, text)
+    return text
 
 
 def _cite(numbers: dict[str, int]) -> Callable[[re.Match[str]], str]:
@@ -21,13 +30,13 @@ def _cite(numbers: dict[str, int]) -> Callable[[re.Match[str]], str]:
 
 
 def render(text: str, numbers: dict[str, int]) -> str:
-    escaped = html.escape(text, quote=False)  # guide files are ours, but raw HTML has no place in them
+    escaped = html.escape(plain_words(text), quote=False)  # guide files are ours, but raw HTML has no place in them
     return str(markdown.markdown(CITATION.sub(_cite(numbers), escaped), extensions=["sane_lists"]))
 
 
 def render_inline(text: str, numbers: dict[str, int]) -> str:
     """One line of plain text with its citations as links: no Markdown, no paragraph."""
-    return CITATION.sub(_cite(numbers), html.escape(text, quote=False))
+    return CITATION.sub(_cite(numbers), html.escape(plain_words(text), quote=False))
 
 
 def render_guide(data: dict[str, Any]) -> dict[str, Any]:

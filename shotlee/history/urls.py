@@ -6,5 +6,6 @@ app_name = "history"
 urlpatterns = [
     path("", views.history, name="list"),
     path("verify/", views.verify_chain, name="verify"),
+    path("checkpoint.json", views.checkpoint, name="checkpoint"),
     path("<uuid:uid>/correct/", views.correct, name="correct"),
 ]

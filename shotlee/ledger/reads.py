@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 
+from shotlee.ledger import kinds
 from shotlee.ledger.models import Checkpoint, Entry, LedgerHead
 from shotlee.ledger.sql import Compiled
 
@@ -102,3 +103,39 @@ def kind_page(
     """`kind_queryset` as Entry instances; `after=None` is the first page."""
     at, seq = after if after is not None else (END, LAST)
     return [_entry(row) for row in _kind_page(kind, effective, limit)(user_id=user_id, at=at, seq=seq)]
+
+
+VOID = kinds.VOID
+
+
+def diary_queryset(
+    user_id: int, *, after: tuple[datetime, int] | None, limit: int, kind: str = "", subject: Any = None
+) -> Any:
+    """The person's effective history, newest first by when it happened: each record once, at its latest values.
+
+    A void or a correction is not a diary line of its own: a corrected record shows as its latest correction, a
+    voided one stays (marked, by `replaced_by_kind`), and a record some later correction supersedes is left out.
+    Keyset-paginated on (occurred_at, seq); one query whatever the history's length.
+    """
+    rows = (
+        Entry.objects.filter(user_id=user_id)
+        .exclude(kind=VOID)
+        .annotate(replaced_by_kind=Subquery(_replacement.values("kind")[:1]))
+        .filter(Q(replaced_by_kind__isnull=True) | Q(replaced_by_kind=VOID))
+    )
+    if kind:
+        rows = rows.filter(kind=kind)
+    if subject is not None:
+        rows = rows.filter(subject=subject)
+    if after is not None:
+        at, seq = after
+        rows = rows.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, seq__lt=seq))
+    return rows.order_by("-occurred_at", "-seq").values_list(*FIELDS, "replaced_by_kind")[:limit]
+
+
+def diary_page(
+    user_id: int, *, after: tuple[datetime, int] | None, limit: int, kind: str = "", subject: Any = None
+) -> list[tuple[Entry, bool]]:
+    """`diary_queryset` as (entry, voided) pairs."""
+    rows = diary_queryset(user_id, after=after, limit=limit, kind=kind, subject=subject)
+    return [(_entry(row), row[-1] == VOID) for row in rows]

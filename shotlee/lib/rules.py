@@ -26,6 +26,7 @@ CLASS_OVERLAP = "class_overlap"
 OFF_SCHEDULE = "off_schedule"
 EXPIRED_SUPPLY = "expired_supply"
 INSUFFICIENT_SUPPLY = "insufficient_supply"
+LONG_AGO = "long_ago"
 LABELS = {
     TOO_SOON: "Too soon",
     OVER_SINGLE_MAX: "Above your maximum dose",
@@ -36,6 +37,7 @@ LABELS = {
     OFF_SCHEDULE: "Off schedule",
     EXPIRED_SUPPLY: "Expired supply",
     INSUFFICIENT_SUPPLY: "Not enough left in the supply",
+    LONG_AGO: "More than a year ago",
 }
 CODES = (
     TOO_SOON,
@@ -47,8 +49,10 @@ CODES = (
     OFF_SCHEDULE,
     EXPIRED_SUPPLY,
     INSUFFICIENT_SUPPLY,
+    LONG_AGO,
 )
 DUPLICATE_WINDOW = timedelta(minutes=30)
+LONG_AGO_AFTER = timedelta(days=365)  # a dose dated further back is more likely a typo in the year than a back-fill
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Case:
     duplicate_window: timedelta = DUPLICATE_WINDOW
     tz: tzinfo = UTC
     supply: Supply | None = None  # the supply the dose is drawn from, if any
+    now: datetime | None = None  # the server's clock when the dose is checked (None: rules about "now" stay silent)
     unit: Unit = field(init=False)  # the unit comparisons happen in: the protocol's, else the dose's own
     amount: int | None = field(init=False)  # the candidate in that unit; None when it does not convert exactly
 
@@ -316,6 +321,17 @@ def insufficient_supply(case: Case) -> Warning | None:
     )
 
 
+def long_ago(case: Case) -> Warning | None:
+    """Dated more than a year before now: a plausible back-fill, or a typo in the year (1900 for 2026)."""
+    if case.now is None or case.now - case.candidate.occurred_at <= LONG_AGO_AFTER:
+        return None
+    return Warning(
+        LONG_AGO,
+        f"This dose is dated {case.candidate.occurred_at.astimezone(case.tz).strftime('%-d %B %Y')}, more than a "
+        "year ago. Check the year before recording it.",
+    )
+
+
 RULES: tuple[Callable[[Case], Warning | None], ...] = (
     too_soon,
     over_single_max,
@@ -326,6 +342,7 @@ RULES: tuple[Callable[[Case], Warning | None], ...] = (
     off_schedule,
     expired_supply,
     insufficient_supply,
+    long_ago,
 )
 
 
@@ -371,6 +388,7 @@ def check(
     duplicate_window: timedelta = DUPLICATE_WINDOW,
     due_at: datetime | None = None,
     tz: tzinfo = UTC,
+    now: datetime | None = None,
 ) -> list[Warning]:
     """Every warning for `candidate` against a list of the other doses (of the same protocol)."""
     # In UTC: arithmetic between datetimes sharing one ZoneInfo is wall-clock arithmetic, wrong across DST.
@@ -386,5 +404,6 @@ def check(
         due_at=due_at.astimezone(UTC) if due_at else None,
         duplicate_window=duplicate_window,
         tz=tz,
+        now=now,
     )
     return evaluate(case)

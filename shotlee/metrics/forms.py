@@ -165,7 +165,7 @@ class ReadingForm(PageForm):
     value = forms.CharField(label="Value", required=False, max_length=40)
     value2 = forms.CharField(label="Diastolic", required=False, max_length=40)
     unit = forms.CharField(label="Unit", required=False, max_length=20)
-    measured_at = LocalDateTimeField(label="Measured", required=False)
+    measured_at = LocalDateTimeField(label="When", required=False)
     note = forms.CharField(label="Note", required=False, max_length=2000)
     protocol = forms.UUIDField(label="Protocol", required=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
@@ -11,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from shotlee.accounts.models import Profile
 from shotlee.ledger import records
 from shotlee.ledger import services as ledger
 from shotlee.ledger.models import Entry, EntryQuerySet, LedgerHead
@@ -156,8 +158,9 @@ def create_metric_type(user: User, name: Any, unit: Any, min_value: Any = None, 
         raise InvalidInput({"name": "you already have a metric type with this name"}) from None
 
 
-def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str, str]:
-    """(value, value2, unit) of a stored reading in the person's preferred unit, rounded for display."""
+def in_preferred(reading: Entry, preferences: Mapping[str, str]) -> tuple[str, str, str]:
+    """(value, value2, unit) of a stored reading in the person's preferred unit: as typed when it was typed in that
+    unit (182.4 lb stays 182.4, never 182.40000); otherwise converted and rounded to the unit's usual precision."""
     data = reading.data
     spec = lib.BUILT_IN.get(data["type"])
     if spec is None:
@@ -165,6 +168,14 @@ def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str,
     unit = preferences.get(spec.key, spec.unit)
     if unit not in spec.all_units():
         unit = spec.unit
+    entered = data.get("entered") or {}
+    if entered.get("unit", spec.unit) == unit and _typed_number(entered.get("value")):
+        typed2 = entered.get("value2")
+        return (
+            _as_typed(entered["value"]),
+            _as_typed(typed2) if isinstance(typed2, str) and _typed_number(typed2) else "",
+            unit,
+        )
     value = lib.display(lib.from_canonical(spec, Decimal(data["value"]), unit), spec, unit)
     value2 = (
         lib.display(lib.from_canonical(spec, Decimal(data["value2"]), unit), spec, unit) if data.get("value2") else ""
@@ -172,11 +183,33 @@ def in_preferred(reading: Entry, preferences: dict[str, str]) -> tuple[str, str,
     return value, value2, unit
 
 
+def _as_typed(text: str) -> str:
+    return format(Decimal(text), "f")  # the digits typed ("182.40" stays), without an exponent ("1e2" is 100)
+
+
+def _typed_number(text: Any) -> bool:
+    try:
+        return isinstance(text, str) and Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def adopt_unit(user: User, preferences: Mapping[str, str], key: str, unit: str) -> bool:
+    """With no preferred unit for a metric yet, the unit the person typed becomes it; True when it did (so the page
+    can say so, once). Set in Settings, a preference is never changed here."""
+    spec = lib.BUILT_IN.get(key)
+    if spec is None or not spec.units or key in preferences or unit not in spec.all_units():
+        return False
+    chosen = json.dumps({**preferences, key: unit}, sort_keys=True)
+    # Scoped by the user like every query on a per-user table (docs/deploy.md, "Scaling out").
+    return bool(Profile.objects.filter(user=user).update(units=chosen))
+
+
 def metric_body(entry: Entry) -> dict[str, Any]:
     return {"protocol": str(entry.subject) if entry.subject else None, **entry.data}
 
 
 def metric_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
-    data = entry.data
-    value = data["value"] + (f"/{data['value2']}" if data.get("value2") else "")
-    return f"{data['name']}: {value} {data['unit']}"
+    """One line of history, in the person's unit: "Weight: 182.4 lb", never the stored "82.735248 kg"."""
+    value, value2, unit = in_preferred(entry, preferences)
+    return f"{entry.data['name']}: {value}{f'/{value2}' if value2 else ''} {unit}"

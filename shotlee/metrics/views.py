@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from shotlee.lib import metrics as lib
 from shotlee.lib.localtime import to_local_input
 from shotlee.metrics.forms import MetricTypeForm, ReadingForm, build_reading
 from shotlee.metrics.models import MetricType
-from shotlee.metrics.services import create_metric_type, in_preferred, readings, record_metric
+from shotlee.metrics.services import adopt_unit, create_metric_type, in_preferred, readings, record_metric
 from shotlee.protocols.models import Protocol
 from shotlee.web.forms import status, submit
 
@@ -30,6 +31,12 @@ def _types(user: User) -> list[dict[str, Any]]:
         for t in MetricType.objects.for_user(user)
     ]
     return built_in + custom
+
+
+def heading(name: str) -> str:
+    """A metric's name inside a sentence: "weight", "body fat", but "DHT", "HbA1c", "LDL cholesterol" as named."""
+    first = name.split(" ", 1)[0]
+    return name if any(c.isupper() for c in first[1:]) else name[:1].lower() + name[1:]
 
 
 def metric_list(request: SignedIn) -> HttpResponse:
@@ -65,7 +72,10 @@ def metric_log(request: SignedIn) -> HttpResponse:
         "protocol": request.GET.get("protocol", ""),
         "client_entry_id": str(uuid.uuid4()),
     }
-    form = ReadingForm(request.POST if request.method == "POST" else None, initial=initial, tz=tz)
+    # Another metric chosen in the form (the page posts it back): show its form with what was typed kept.
+    shown = request.POST.get("shown", "")
+    switching = request.method == "POST" and (bool(shown and shown != key) or "switch" in request.POST)
+    form = ReadingForm(request.POST if request.method == "POST" and not switching else None, initial=initial, tz=tz)
     if form.is_bound and form.is_valid():
         values = {**form.values(), "type": key}
         try:
@@ -73,10 +83,29 @@ def metric_log(request: SignedIn) -> HttpResponse:
         except (Protocol.DoesNotExist, MetricType.DoesNotExist):
             raise Http404 from None
         if outcome is not None:
+            unit = values.get("unit") or chosen["units"][0]
+            if adopt_unit(request.user, profile.preferred_units, key, unit):
+                messages.info(
+                    request,
+                    f"{chosen['name']} is shown in {unit} from now on, the unit you typed. "
+                    "You can change this in Settings.",
+                )
             suffix = "?recorded=1" + ("&unusual=1" if outcome.body.get("warnings") else "")
             return redirect(reverse("metrics:list") + suffix)
-    values = {name: form.data.get(name, "") for name in form.fields} if form.is_bound else {"value": "", **initial}
-    context = {"types": types, "chosen": chosen, "values": {**values, "type": key}, "errors": form.messages}
+    if switching:
+        kept = ("value", "value2", "measured_at", "note", "protocol", "client_entry_id")
+        values = {**initial, **{name: request.POST.get(name, "") for name in kept if request.POST.get(name)}}
+    elif form.is_bound:
+        values = {name: form.data.get(name, "") for name in form.fields}
+    else:
+        values = {"value": "", **initial}
+    context = {
+        "types": types,
+        "chosen": chosen,
+        "heading": heading(chosen["name"]),
+        "values": {**values, "type": key},
+        "errors": form.messages,
+    }
     return render(request, "metrics/metric_log.html", context, status=status(form, []))
 
 

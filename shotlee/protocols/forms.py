@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from shotlee.lib import durations
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.schedule import UNITS, WEEKDAYS
 from shotlee.lib.units import Unit
@@ -15,6 +16,7 @@ from shotlee.protocols.models import Route
 from shotlee.web.forms import PageForm
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DURATION_CHOICES = [(u, u) for u in durations.UNITS]
 
 
 class ProtocolForm(PageForm):
@@ -28,18 +30,27 @@ class ProtocolForm(PageForm):
     weekdays = forms.MultipleChoiceField(
         label="Weekdays", choices=list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)), required=False
     )
-    min_interval_hours = forms.CharField(label="Minimum gap (hours)", required=False, max_length=20)
+    min_interval = forms.CharField(label="Minimum gap", required=False, max_length=20)
+    min_interval_unit = forms.ChoiceField(label="Minimum gap in", choices=DURATION_CHOICES, required=False)
     ladder = forms.CharField(label="Titration ladder", required=False, max_length=400)
     starts_on = forms.CharField(label="Start date", required=False, max_length=20)
     max_single_dose = forms.CharField(label="Maximum single dose", required=False, max_length=40)
-    window_hours = forms.CharField(label="Rolling window (hours)", required=False, max_length=20)
+    window = forms.CharField(label="Rolling window", required=False, max_length=20)
+    window_unit = forms.ChoiceField(label="Rolling window in", choices=DURATION_CHOICES, required=False)
     window_max = forms.CharField(label="Maximum total in the window", required=False, max_length=40)
     sites = forms.CharField(label="Sites", required=False, max_length=2000)
     guide = forms.CharField(required=False, max_length=80)
     regimen = forms.CharField(required=False, max_length=80)
 
     # What clean_settings calls a field, where the form asks for it under another name.
-    FIELD_OF = {"schedule": "every", "interval_hours": "every"}
+    FIELD_OF = {
+        "schedule": "every",
+        "interval_hours": "every",
+        "min_interval_hours": "min_interval",
+        "window_hours": "window",
+    }
+    # The durations asked as a number and a unit, stored in hours: (number field, unit field, setting).
+    DURATIONS = (("min_interval", "min_interval_unit", "min_interval_hours"), ("window", "window_unit", "window_hours"))
 
     def invalid(self, exc: InvalidInput) -> None:
         super().invalid(InvalidInput({self.FIELD_OF.get(k, k): v for k, v in exc.errors.items()}))
@@ -47,6 +58,8 @@ class ProtocolForm(PageForm):
     def settings_input(self) -> dict[str, Any]:
         """The typed values as protocol input for clean_settings."""
         data: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in self.cleaned_data.items()}
+        for number, unit, setting in self.DURATIONS:
+            data[setting] = _hours(data.pop(number), data.pop(unit) or "hours")
         if data.pop("weekdays"):
             data["schedule"] = {"weekdays": self.cleaned_data["weekdays"]}
             data["every"] = ""
@@ -56,6 +69,19 @@ class ProtocolForm(PageForm):
             steps.append({"dose": dose.strip(), **({"weeks": int(weeks)} if weeks.strip().isdigit() else {})})
         data["ladder"] = steps
         return data
+
+
+def _hours(typed: str, unit: str) -> str:
+    """A duration typed as a number of `unit`s, in hours for clean_settings (which checks the number itself)."""
+    if typed == "":
+        return ""
+    try:
+        count = Decimal(typed)
+    except InvalidOperation:
+        return typed  # clean_settings says it is not a number, named by its label
+    if not count.is_finite() or abs(count.adjusted()) > 6:
+        return typed
+    return str(durations.to_hours(count, unit).normalize())
 
 
 def carry_over(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +119,14 @@ def to_form(settings: dict[str, Any]) -> dict[str, Any]:
         values["every"], values["every_unit"] = settings["interval_hours"], "hours"
     values["weekdays"] = schedule.get("weekdays") or []
     values["sites"] = ", ".join(settings.get("sites") or [])
+    for number, unit, setting in ProtocolForm.DURATIONS:
+        hours = settings.get(setting)
+        values.pop(setting, None)
+        if hours in (None, ""):
+            values[number], values[unit] = "", values.get(unit) or "days"
+        else:
+            count, values[unit] = durations.split(Decimal(str(hours)))
+            values[number] = format(count, "f")
     values["ladder"] = ", ".join(
         f"{step['dose']}:{step['weeks']}" if step.get("weeks") else str(step["dose"])
         for step in settings.get("ladder") or []
@@ -107,6 +141,7 @@ def context(form: ProtocolForm, values: dict[str, Any], **extra: Any) -> dict[st
         "units": [u.value for u in Unit],
         "routes": Route.choices,
         "every_units": UNITS,
+        "duration_units": durations.UNITS,
         "weekday_choices": list(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)),
         **extra,
     }

@@ -6,7 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,10 +23,12 @@ from shotlee.lib.errors import InvalidInput
 from shotlee.lib.inputs import decimal_places, read_decimal, text_problems
 from shotlee.lib.schedule import WEEKDAYS, Schedule
 from shotlee.lib.units import AmountError, parse_amount, parse_unit
-from shotlee.protocols.models import PROTOCOL, Protocol, ProtocolSettings, Route
+from shotlee.protocols.models import DOSE, PROTOCOL, Protocol, ProtocolSettings, Route
 
 MAX_HOURS = Decimal(24 * 366)
 MAX_SITES = 40
+# A protocol starting further ahead than this is a typo in the year ("3000-01-01"), refused.
+MAX_DAYS_AHEAD = 366
 
 
 ProtocolInvalid = InvalidInput
@@ -233,7 +235,7 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     window_max = _amount(data.get("window_max"), "window_max", errors, required=False)
     if (window_hours is None) != (window_max is None) and "window_hours" not in errors and "window_max" not in errors:
         errors["window_max" if window_hours else "window_hours"] = (
-            "a rolling-window cap needs both window_hours and window_max"
+            "a rolling-window cap needs both the window and the maximum total in it"
         )
     if dose and max_single and Decimal(dose) > Decimal(max_single):
         errors["max_single_dose"] = "is below the protocol's own dose"
@@ -247,9 +249,13 @@ def clean_settings(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         errors["sites"] = f"can list at most {MAX_SITES} sites"
     starts_on = data.get("starts_on") or today.isoformat()
     try:
-        starts_on = date.fromisoformat(str(starts_on)).isoformat()
+        start = date.fromisoformat(str(starts_on))
     except ValueError:
         errors["starts_on"] = "must be a date like 2026-01-31"
+    else:
+        starts_on = start.isoformat()
+        if start > today + timedelta(days=MAX_DAYS_AHEAD):
+            errors["starts_on"] = "is more than a year ahead; check the year"
     ladder = _ladder(data.get("ladder"), errors)
     schedule = _schedule(data, ladder, errors)
     course = _course(data.get("course"), errors)
@@ -357,6 +363,37 @@ def change_protocol(
     return ledger.write(user, action, **write_options)
 
 
+class ProtocolInUse(InvalidInput):
+    """A protocol with doses cannot be deleted (stop it instead): its doses would lose what they were checked by."""
+
+
+def has_doses(user: User, protocol: Protocol) -> bool:
+    """Whether any dose that stands (not voided) belongs to the protocol."""
+    return Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid).effective().exists()
+
+
+def delete_protocol(user: User, protocol: Protocol, **write_options: Any) -> ledger.Outcome:
+    """Delete a protocol that has no doses: a ledger record (action "delete", with the settings it had), and the
+    protocol leaves the lists. One with doses is refused: stop it instead, so its doses keep their protocol."""
+
+    def action(head: LedgerHead) -> ledger.Outcome:
+        current = Protocol.objects.for_user(user).get(pk=protocol.pk)
+        if has_doses(user, current):
+            raise ProtocolInUse({"protocol": "has doses recorded; stop it instead, so they keep their protocol"})
+        ledger.append(
+            head,
+            kind=PROTOCOL,
+            occurred_at=timezone.now(),
+            subject=current.uid,
+            compound=current.compound,
+            data={"action": "delete", "settings": json.loads(current.settings)},
+        )
+        Protocol.objects.for_user(user).filter(pk=current.pk).delete()
+        return ledger.Outcome(204, {"id": str(current.uid), "deleted": True})
+
+    return ledger.write(user, action, **write_options)
+
+
 # Every version of a protocol, oldest first: read inside the chain lock on every dose (see ledger/sql.py).
 VERSIONS = sql.Compiled(
     lambda user_id, subject: (
@@ -425,6 +462,8 @@ def version_body(entry: Entry) -> dict[str, Any]:
 def version_summary(entry: Entry, preferences: Mapping[str, str]) -> str:
     data = entry.data
     settings = data.get("settings") or {}
+    if data.get("action") == "delete":
+        return f"Protocol deleted: {settings.get('name', '')}"
     if data.get("action") == "step":
         step = int(settings.get("confirmed_step") or 0)
         dose = (settings.get("ladder") or [{}] * (step + 1))[step].get("dose", "")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<uuid:uid>/", views.protocol_detail, name="detail"),
     path("<uuid:uid>/edit/", views.protocol_edit, name="edit"),
     path("<uuid:uid>/step/", views.protocol_step, name="step"),
+    path("<uuid:uid>/delete/", views.protocol_delete, name="delete"),
 ]

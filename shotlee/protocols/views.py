@@ -17,6 +17,7 @@ from shotlee.accounts.http import SignedIn
 from shotlee.guides.models import Guide
 from shotlee.ledger.models import Entry
 from shotlee.ledger.services import LedgerBusy, Outcome
+from shotlee.lib import durations
 from shotlee.lib.errors import InvalidInput
 from shotlee.lib.metrics import ALIASES, BUILT_IN
 from shotlee.protocols.forms import ProtocolForm, carry_over, context, to_form
@@ -27,6 +28,8 @@ from shotlee.protocols.services import (
     clean_settings,
     confirm_step,
     create_protocol,
+    delete_protocol,
+    has_doses,
     settings_from_guide,
 )
 from shotlee.protocols.status import protocol_status
@@ -54,7 +57,14 @@ def _typed(form: ProtocolForm) -> dict[str, Any]:
 def protocol_new(request: SignedIn) -> HttpResponse:
     """A protocol by hand, or prefilled from a guide's regimen (?guide=slug&regimen=key) and adjustable."""
     today = _today(request)
-    values: dict[str, Any] = {"unit": "mg", "route": "subcutaneous", "every_unit": "days", "starts_on": str(today)}
+    values: dict[str, Any] = {
+        "unit": "mg",
+        "route": "subcutaneous",
+        "every_unit": "days",
+        "min_interval_unit": "days",
+        "window_unit": "days",
+        "starts_on": str(today),
+    }
     slug = request.POST.get("guide") or request.GET.get("guide")
     guide = Guide.objects.filter(slug=slug).first() if slug else None
     if slug and guide is None:
@@ -88,7 +98,7 @@ def protocol_new(request: SignedIn) -> HttpResponse:
 def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
     versions = [
-        {"seq": seq, "at": at, "data": json.loads(payload)}
+        {"seq": seq, "at": at, "data": (data := json.loads(payload)), "text": version_text(data)}
         for seq, at, payload in Entry.objects.for_user(request.user)
         .of_kind(PROTOCOL)
         .filter(subject=protocol.uid)
@@ -111,8 +121,40 @@ def protocol_detail(request: SignedIn, uid: UUID) -> HttpResponse:
             else None,
             "monitor": _monitor(protocol),
             "started_in_past": protocol.current.starts_on < str(_today(request)),
+            "limits": limits_text(json.loads(protocol.settings)),
+            "deletable": not has_doses(request.user, protocol),
         },
     )
+
+
+ACTIONS = {"start": "Started", "change": "Changed", "stop": "Stopped", "step": "Moved to the next step"}
+
+
+def limits_text(settings: dict[str, Any]) -> dict[str, str]:
+    """A version's limits in words: durations in days or weeks, amounts with their unit."""
+    unit = settings.get("unit") or ""
+    out = {"min_gap": "", "max_single": "", "window": ""}
+    if settings.get("min_interval_hours"):
+        out["min_gap"] = durations.text(settings["min_interval_hours"])
+    if settings.get("max_single_dose"):
+        out["max_single"] = f"{settings['max_single_dose']} {unit}"
+    if settings.get("window_hours") and settings.get("window_max"):
+        out["window"] = f"{settings['window_max']} {unit} in {durations.text(settings['window_hours'])}"
+    return out
+
+
+def version_text(data: dict[str, Any]) -> str:
+    """One version of a protocol as a line a person reads (no sequence number, no field names)."""
+    settings = data.get("settings") or {}
+    limits = limits_text(settings)
+    parts = [f"{settings.get('dose', '')} {settings.get('unit', '')}".strip()]
+    if limits["min_gap"]:
+        parts.append(f"at least {limits['min_gap']} apart")
+    if limits["max_single"]:
+        parts.append(f"at most {limits['max_single']} per dose")
+    if limits["window"]:
+        parts.append(f"at most {limits['window']}")
+    return f"{ACTIONS.get(data.get('action', ''), 'Changed')} — {', '.join(parts)}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -155,6 +197,22 @@ def protocol_step(request: SignedIn, uid: UUID) -> HttpResponse:
     else:
         messages.success(request, f"Recorded: you moved to step {step}.")
     return redirect(back or reverse("protocols:detail", args=[protocol.uid]))
+
+
+@require_POST
+def protocol_delete(request: SignedIn, uid: UUID) -> HttpResponse:
+    """Delete a protocol with no doses (recorded in the ledger like every change); one with doses is refused."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
+    try:
+        delete_protocol(request.user, protocol)
+    except InvalidInput as exc:
+        messages.error(request, "This protocol " + " ".join(exc.errors.values()) + ".")
+        return redirect("protocols:detail", uid=protocol.uid)
+    except LedgerBusy:
+        messages.error(request, "The server is busy; nothing was deleted. Please press the button again.")
+        return redirect("protocols:detail", uid=protocol.uid)
+    messages.success(request, f"Deleted {protocol.name}. The history keeps a record that it existed.")
+    return redirect("protocols:list")
 
 
 def _monitor(protocol: Protocol) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from shotlee.ledger.guard import LedgerUnprotected
 from shotlee.ledger.records import CorrectionRefused
 from shotlee.ledger.services import LedgerBusy
-from shotlee.lib import rules
+from shotlee.lib import fields, rules
 from shotlee.lib.errors import InvalidInput, WarningsNotAcknowledged
 from shotlee.lib.inputs import utc_time
 from shotlee.lib.localtime import parse_local
@@ -59,7 +59,10 @@ class PageForm(forms.Form):
     def invalid(self, exc: InvalidInput) -> None:
         """Show a service's field errors by the fields they name (the rest above the form)."""
         for name, message in exc.errors.items():
-            self.add_error(name if name in self.fields else None, message)
+            if name in self.fields:
+                self.add_error(name, message)
+            else:  # above the form, still named as a person reads it
+                self.add_error(None, fields.message(name, message))
 
     @property
     def messages(self) -> FieldErrors:
@@ -78,7 +81,7 @@ class FieldErrors(dict[str, str]):
         for name, messages in form.errors.items():
             text = " ".join(str(m) for m in messages)
             errors["__all__" if name == NON_FIELD_ERRORS else name] = text
-            label = "" if name == NON_FIELD_ERRORS else str(form.fields[name].label or name)
+            label = "" if name == NON_FIELD_ERRORS else str(form.fields[name].label or fields.label(name))
             errors.labelled.append((label, text))
         return errors
 
