@@ -47,9 +47,9 @@ CODES = (
     UNIT_MISMATCH,
     CLASS_OVERLAP,
     OFF_SCHEDULE,
+    LONG_AGO,
     EXPIRED_SUPPLY,
     INSUFFICIENT_SUPPLY,
-    LONG_AGO,
 )
 DUPLICATE_WINDOW = timedelta(minutes=30)
 LONG_AGO_AFTER = timedelta(days=365)  # a dose dated further back is more likely a typo in the year than a back-fill
@@ -340,9 +340,9 @@ RULES: tuple[Callable[[Case], Warning | None], ...] = (
     unit_mismatch,
     class_overlap,
     off_schedule,
+    long_ago,
     expired_supply,
     insufficient_supply,
-    long_ago,
 )
 
 
