@@ -8,7 +8,7 @@ only after django.setup() (the child process does that first).
 Shotlee imports used (the list the bench depends on):
 
 - shotlee.accounts.services: register_user, issue_token
-- shotlee.protocols.services: clean_settings, create_protocol
+- shotlee.protocols.services: create_protocol; shotlee.protocols.settings_input: clean_settings
 - shotlee.protocols.models: Protocol
 - shotlee.doses.forms: DoseInput
 - shotlee.doses.services: record_dose
@@ -46,7 +46,8 @@ from shotlee.lib import hashchain
 from shotlee.lib.classes import compound_key
 from shotlee.lib.units import Unit, to_micro
 from shotlee.protocols.models import DOSE, Protocol
-from shotlee.protocols.services import clean_settings, create_protocol
+from shotlee.protocols.services import create_protocol
+from shotlee.protocols.settings_input import clean_settings
 
 __all__ = [
     "Checkpoint",

@@ -20,11 +20,11 @@ from shotlee.lib.errors import InvalidInput
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.services import (
     change_protocol,
-    clean_settings,
     create_protocol,
     protocol_body,
     settings_from_guide,
 )
+from shotlee.protocols.settings_input import clean_settings
 from shotlee.protocols.status import protocol_status
 
 router = Router(tags=["protocols"])

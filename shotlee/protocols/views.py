@@ -25,13 +25,13 @@ from shotlee.protocols.guidance import guidance
 from shotlee.protocols.models import PROTOCOL, Protocol
 from shotlee.protocols.services import (
     change_protocol,
-    clean_settings,
     confirm_step,
     create_protocol,
     delete_protocol,
     has_doses,
     settings_from_guide,
 )
+from shotlee.protocols.settings_input import clean_settings
 from shotlee.protocols.status import protocol_status
 from shotlee.web.forms import status, submit
 
