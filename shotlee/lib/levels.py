@@ -15,7 +15,7 @@ The recurrence keeps two sums over the doses taken so far:
     S(t) = sum D_i (exp(-ke tau_i) - exp(-ka tau_i)) / (ka - ke)
 
 and moves them forward by a step h as E <- E e^(-ke h), S <- S e^(-ka h) + E phi(h), with
-phi(h) = e^(-ke h) (1 - e^(-(ka-ke) h)) / (ka - ke) (h e^(-ke h) when ka = ke). Every term of S has the
+phi(h) = (e^(-ke h) - e^(-ka h)) / (ka - ke) (h e^(-ke h) when ka = ke). Every term of S has the
 same sign, so nothing cancels: it agrees with the direct double sum to rounding (tests/test_levels.py).
 """
 
@@ -89,8 +89,14 @@ def ka_from_tmax(tmax_hours: float, ke: float) -> float:
 
 
 def _phi(x: float, h: float) -> float:
-    """(1 - e^(-x h)) / x, and its limit h at x = 0; accurate for small x h."""
+    """(1 - e^(-x h)) / x for x >= 0, and its limit h at x = 0; accurate for small x h."""
     return h if x == 0 else -math.expm1(-x * h) / x
+
+
+def _rise(ke: float, ka: float, h: float) -> float:
+    """(e^(-ke h) - e^(-ka h)) / (ka - ke), written as e^(-slower h) * phi(gap, h) so it neither cancels nor
+    overflows, whichever rate is the larger."""
+    return math.exp(-min(ke, ka) * h) * _phi(abs(ka - ke), h)
 
 
 def curve(doses: Sequence[tuple[float, float]], times: Sequence[float], pk: Pk) -> list[float]:
@@ -113,7 +119,7 @@ def curve(doses: Sequence[tuple[float, float]], times: Sequence[float], pk: Pk) 
         h = to - now
         decay = math.exp(-ke * h)
         if ka is not None:
-            s = s * math.exp(-ka * h) + e * decay * _phi(ka - ke, h)
+            s = s * math.exp(-ka * h) + e * _rise(ke, ka, h)
         e *= decay
         now = to
 
@@ -140,7 +146,7 @@ def direct(doses: Sequence[tuple[float, float]], times: Sequence[float], pk: Pk)
             if ka is None:
                 total += amount * math.exp(-ke * tau)
             else:
-                total += amount * ka * math.exp(-ke * tau) * _phi(ka - ke, tau)
+                total += amount * ka * _rise(ke, ka, tau)
         result.append(f * total)
     return result
 
