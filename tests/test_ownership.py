@@ -76,6 +76,9 @@ KNOWN_ROUTES = {
     "api/v1/export.csv.zip",
     "api/v1/export.fhir.json",
     "api/v1/export/verify",
+    "api/v1/charts/protocols/<protocol_id>",
+    "api/v1/charts/timeline",
+    "api/v1/charts/metrics",
 }
 
 
@@ -135,6 +138,8 @@ def api_attempts(world):
         ("post", "/api/v1/metrics", {"type": "weight", "value": 70, "protocol": p}),
         ("get", f"/api/v1/metric-types/{world['type']}", None),
         ("get", f"/api/v1/side-effects?protocol={p}", None),
+        ("get", f"/api/v1/charts/protocols/{p}", None),
+        ("get", f"/api/v1/charts/protocols/{p}?range=all", None),
     ]
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from shotlee.accounts.throttle import PasswordChecksBusy, RateExceeded, busy_response
-from shotlee.api import auth, doses, exports, guides, health, ledger, protocols
+from shotlee.api import auth, charts, doses, exports, guides, health, ledger, protocols
 from shotlee.api.common import BearerAuth, invalid_body
 from shotlee.api.openapi import DocumentedAPI
 from shotlee.ledger.guard import MESSAGE as UNPROTECTED
@@ -50,6 +50,7 @@ api.add_router("/metrics", health.metrics_router)
 api.add_router("/metric-types", health.types_router)
 api.add_router("/ledger", ledger.router)
 api.add_router("", exports.router)
+api.add_router("/charts", charts.router)
 
 
 @api.exception_handler(InvalidInput)
