@@ -16,6 +16,7 @@ urlpatterns = [
     path("side-effects/", include("shotlee.symptoms.urls")),
     path("metrics/", include("shotlee.metrics.urls")),
     path("", include("shotlee.reports.urls")),  # calendar/ and data/
+    path("timeline/", include("shotlee.charts.urls")),
     # The admin logs in through the site's log-in (lockout, two-step verification): one way in to protect.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

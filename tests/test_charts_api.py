@@ -77,8 +77,9 @@ def test_bad_ranges_and_metric_types_name_the_field(alice_api):
     pid = make_protocol(alice_api)["id"]
     bad = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "2w"})
     assert bad.status_code == 422 and "range" in bad.content.decode()
-    unknown = alice_api.get("/api/v1/charts/metrics", {"type": "nonsense"})
-    assert unknown.status_code == 422 and "type" in unknown.content.decode()
+    assert alice_api.get("/api/v1/charts/metrics", {"type": "nonsense"}).status_code == 404
+    missing = alice_api.get("/api/v1/charts/metrics", {"range": "all"})
+    assert missing.status_code == 422 and "type" in missing.content.decode()
 
 
 def test_metric_series_is_in_the_preferred_unit_with_dose_markers(alice, alice_api):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from shotlee.lib.schedule import Schedule, advance
 from shotlee.lib.series import adherence, downsample, grid
+from shotlee.lib.when import relative
 
 DAILY = Schedule(every=1, unit="days")
 
@@ -72,3 +73,18 @@ def test_adherence_days_are_local_days():
     start = datetime(2026, 1, 1, 22, 0, tzinfo=tz)  # 03:00 UTC the next day
     found = adherence(start, plan(start, tz), [start], start + timedelta(hours=1), tz, interval=timedelta(days=1))
     assert list(found.days) == [datetime(2026, 1, 1).date()]
+
+
+@pytest.mark.parametrize(
+    ("delta", "words"),
+    [
+        (timedelta(days=3, hours=1), "in 3 days"),
+        (timedelta(hours=-2, minutes=-10), "2 h overdue"),
+        (timedelta(minutes=20), "in 20 min"),
+        (timedelta(seconds=10), "due now"),
+        (timedelta(days=-100), "3 months overdue"),
+    ],
+)
+def test_relative_due_times_read_as_a_person_says_them(delta, words):
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert relative(now + delta, now) == words

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router
@@ -15,7 +15,6 @@ from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Input
 from shotlee.charts import data
 from shotlee.lib import metrics as lib
-from shotlee.lib.errors import InvalidInput
 from shotlee.metrics.models import MetricType
 from shotlee.protocols.models import Protocol
 from shotlee.protocols.status import protocol_status
@@ -60,10 +59,10 @@ def all_protocols(request: ApiCall, query: Query[RangeQuery]) -> HttpResponse:
     return JsonResponse({"items": items})
 
 
-@router.get("/metrics", response={200: dict, 422: dict})
+@router.get("/metrics", response={200: dict, 404: dict, 422: dict})
 def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
     """One metric in the person's preferred unit (`v2`: the second number of a pair, e.g. diastolic pressure), with
-    the times of the doses in the range as markers."""
+    the times of the doses in the range as markers. A type that is not built in nor one of yours is a 404."""
     key = query.type
     known = key in lib.BUILT_IN
     if not known and key.startswith("custom:"):
@@ -71,7 +70,7 @@ def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
             known = MetricType.objects.for_user(request.auth).filter(uid=UUID(key[7:])).exists()
         except ValueError:
             known = False
-    if not known:
-        raise InvalidInput({"type": "is not one of your metric types"})
+    if not known:  # not a metric type, or another user's own type: the same answer
+        raise Http404
     prefs = request.profile.preferred_units
     return JsonResponse(data.metric_series(request.auth, key, query.range, prefs, timezone.now()))

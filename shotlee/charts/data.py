@@ -159,7 +159,16 @@ def level_series(
     future_v = levels.curve(taken + planned, future_t, pk)
     px, pv = downsample([t * 3600 for t in past_t], past_v, BUDGET) if past_t else ([], [])
     fx, fv = downsample([t * 3600 for t in future_t], future_v, BUDGET)
-    return {"past": {"t": px, "v": pv}, "projection": {"t": fx, "v": fv}, "planned": [p[0] * 3600 for p in planned]}
+    return {
+        "past": {"t": [round(t) for t in px], "v": [_sig(v) for v in pv]},
+        "projection": {"t": [round(t) for t in fx], "v": [_sig(v) for v in fv]},
+        "planned": [round(p[0] * 3600) for p in planned],
+    }
+
+
+def _sig(value: float) -> float:
+    """Five significant digits: an estimate drawn on a chart has no use for seventeen (and the page is smaller)."""
+    return float(f"{value:.5g}")
 
 
 def labs_for(user: User, protocol: Protocol, start: datetime | None, prefs: dict[str, str]) -> list[dict[str, Any]]:

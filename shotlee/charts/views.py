@@ -1,16 +1,81 @@
-"""The dashboard: what to take next, and how the person is doing."""
+"""The dashboard (what to take next, and how the person is doing) and the timelines."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from shotlee.accounts.http import SignedIn
-from shotlee.ledger.models import LedgerHead
-from shotlee.protocols.models import Protocol
-from shotlee.protocols.status import protocol_status
+from shotlee.charts import data
+from shotlee.charts.svg import heat_map
+from shotlee.ledger.models import Entry, LedgerHead
+from shotlee.lib import metrics as metric_specs
+from shotlee.lib.when import relative
+from shotlee.metrics.services import METRIC, in_preferred
+from shotlee.protocols.models import DOSE, Protocol
+from shotlee.protocols.status import Status, protocol_status
+
+DASHBOARD_RANGE = "90d"
+
+
+def _due_text(status: Status, now: datetime) -> str:
+    return relative(status.next_due, now) if status.next_due is not None else ""
+
+
+def _latest_metrics(request: SignedIn) -> list[dict[str, Any]]:
+    """The newest reading of each metric the person tracks, with the change from the one before (one query for the
+    kinds, then two rows per kind: a count set by how many kinds are tracked, not by the history)."""
+    user, prefs = request.user, request.profile.preferred_units
+    effective = Entry.objects.for_user(user).of_kind(METRIC).effective()
+    keys = sorted(set(effective.values_list("compound", flat=True).distinct()))[:12]
+    found = []
+    for key in keys:
+        rows = list(effective.filter(compound=key).order_by("-occurred_at", "-seq")[:2])
+        if not rows:
+            continue
+        value, value2, unit = in_preferred(rows[0], prefs)
+        trend = ""
+        if len(rows) == 2:
+            previous, _, _ = in_preferred(rows[1], prefs)
+            change = float(value) - float(previous)
+            trend = "up" if change > 0 else "down" if change < 0 else "same"
+            spec = metric_specs.BUILT_IN.get(key)
+            decimals = spec.decimals if spec is not None else 2
+            found.append({"change": f"{change:+.{decimals}f}"})
+        else:
+            found.append({"change": ""})
+        found[-1] |= {
+            "name": rows[0].data.get("name", key),
+            "value": value,
+            "value2": value2,
+            "unit": unit,
+            "at": rows[0].occurred_at,
+            "trend": trend,
+            "key": key,
+        }
+    return found
+
+
+def _acknowledged(request: SignedIn, now: datetime) -> list[dict[str, Any]]:
+    """Warnings the person confirmed on doses of the last 30 days (newest first, at most 20)."""
+    rows = (
+        Entry.objects.for_user(request.user)
+        .of_kind(DOSE)
+        .effective()
+        .filter(occurred_at__gte=now - timedelta(days=30), payload__contains='"acknowledged":[{')
+        .order_by("-occurred_at", "-seq")[:20]
+    )
+    found = []
+    for entry in rows:
+        for warning in entry.data.get("acknowledged", []):
+            found.append({"at": entry.occurred_at, "message": warning.get("message", ""), "seq": entry.seq})
+    return found
 
 
 @login_not_required
@@ -18,9 +83,76 @@ def home(request: SignedIn) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home_public.html", {"open_signup": settings.OPEN_SIGNUP})
     tz = request.profile.tz
-    rows = [
-        {"protocol": protocol, "status": protocol_status(request.user, protocol, tz)}
-        for protocol in Protocol.objects.for_user(request.user).active()
-    ]
+    now = timezone.now()
+    prefs = request.profile.preferred_units
+    rows = []
+    charts = []
+    for protocol in Protocol.objects.for_user(request.user).active():
+        status = protocol_status(request.user, protocol, tz, now)
+        timeline = data.protocol_timeline(request.user, protocol, DASHBOARD_RANGE, tz, now, status, prefs)
+        charts.append(timeline)
+        rows.append(
+            {
+                "protocol": protocol,
+                "status": status,
+                "due_text": _due_text(status, now),
+                "other_year": status.next_due is not None and status.next_due.astimezone(tz).year != now.year,
+                "next_step_dose": None
+                if status.next_step is None or protocol.current.plan() is None
+                else protocol.current.plan().ladder[status.next_step].dose,  # type: ignore[union-attr]
+                "timeline": timeline,
+            }
+        )
+    # Overdue first (the earliest due the most overdue), then by next due; no schedule last.
+    far = now + timedelta(days=365 * 100)
+    rows.sort(key=lambda r: (r["status"].next_due or far, r["protocol"].name))
     head = LedgerHead.objects.filter(user=request.user).first()
-    return render(request, "home.html", {"rows": rows, "head": head, "tz": tz})
+    context = {
+        "rows": rows,
+        "head": head,
+        "tz": tz,
+        "charts": {"items": charts},
+        "metrics": _latest_metrics(request),
+        "acknowledged": _acknowledged(request, now),
+    }
+    return render(request, "home.html", context)
+
+
+def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> list[dict[str, Any]]:
+    tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
+    return [
+        data.protocol_timeline(request.user, p, range_key, tz, now, protocol_status(request.user, p, tz, now), prefs)
+        for p in protocols
+    ]
+
+
+def _range(request: SignedIn) -> str:
+    key = request.GET.get("range", "90d")
+    return key if key in data.RANGES else "90d"
+
+
+def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
+    """One protocol on a zoomable time axis, with a text summary and a table for screen readers."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
+    range_key = _range(request)
+    items = _page_data(request, [protocol], range_key)
+    found = data.adherence_of(protocol, data.dose_points(request.user, protocol), timezone.now(), request.profile.tz)
+    context = {
+        "protocol": protocol,
+        "item": items[0],
+        "charts": {"items": items},
+        "range": range_key,
+        "ranges": data.RANGE_LABELS,
+        "heat_map": heat_map(found, timezone.now(), request.profile.tz) if found is not None else "",
+        "tz": request.profile.tz,
+    }
+    return render(request, "charts/protocol_timeline.html", context)
+
+
+def all_timeline(request: SignedIn) -> HttpResponse:
+    """Every active protocol on one time axis."""
+    range_key = _range(request)
+    protocols = list(Protocol.objects.for_user(request.user).active())
+    items = _page_data(request, protocols, range_key)
+    context = {"items": items, "charts": {"items": items}, "range": range_key, "ranges": data.RANGE_LABELS}
+    return render(request, "charts/timeline.html", context)

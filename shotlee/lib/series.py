@@ -98,10 +98,10 @@ def adherence(
         else:
             found.planned.append((moment, None, False))
             moment = advance(moment)
-    for due, taken, punctual in found.planned:
+    for due, met, punctual in found.planned:
         day = found.days.setdefault(due.astimezone(tz).date(), Day())
         day.planned += 1
-        if taken is None:
+        if met is None:
             day.missed += 1
         elif punctual:
             day.on_time += 1
