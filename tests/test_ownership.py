@@ -79,6 +79,8 @@ KNOWN_ROUTES = {
     "api/v1/charts/protocols/<protocol_id>",
     "api/v1/charts/timeline",
     "api/v1/charts/metrics",
+    "timeline/",
+    "timeline/<uuid:uid>/",
 }
 
 
@@ -160,6 +162,8 @@ def web_attempts(world):
         ("get", f"/side-effects/log/?protocol={p}", None),
         ("get", f"/metrics/log/?type=custom:{world['type']}", None),
         ("get", f"/data/report/?make=1&protocol={p}", None),
+        ("get", f"/timeline/{p}/", None),
+        ("get", f"/timeline/{p}/?range=all", None),
         ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
     ]
 

@@ -399,6 +399,8 @@ class Journey:
             )
         self.ok(api.get("/api/v1/charts/timeline", {"range": "1y"}), "api/v1/charts/timeline")
         self.ok(api.get("/api/v1/charts/metrics", {"type": "weight", "range": "all"}), "api/v1/charts/metrics")
+        self.ok(web.get(f"/timeline/{pid}/", {"range": "all"}), "timeline/<uuid:uid>/")
+        self.ok(web.get("/timeline/", {"range": "30d"}), "timeline/")
 
     def your_data(self, web: Client, api: Api, pid: str) -> None:
         """Exports, checking a kept copy, import, the clinician report, on the pages and through the API."""

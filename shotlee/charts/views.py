@@ -85,12 +85,10 @@ def home(request: SignedIn) -> HttpResponse:
     tz = request.profile.tz
     now = timezone.now()
     prefs = request.profile.preferred_units
-    rows = []
-    charts = []
+    rows: list[dict[str, Any]] = []
     for protocol in Protocol.objects.for_user(request.user).active():
         status = protocol_status(request.user, protocol, tz, now)
         timeline = data.protocol_timeline(request.user, protocol, DASHBOARD_RANGE, tz, now, status, prefs)
-        charts.append(timeline)
         rows.append(
             {
                 "protocol": protocol,
@@ -111,7 +109,7 @@ def home(request: SignedIn) -> HttpResponse:
         "rows": rows,
         "head": head,
         "tz": tz,
-        "charts": {"items": charts},
+        "charts": {"items": [row["timeline"] for row in rows]},  # in the cards' order: data-index points here
         "metrics": _latest_metrics(request),
         "acknowledged": _acknowledged(request, now),
     }
