@@ -44,6 +44,9 @@ def world(transactional_db):
     seed_doses(user, ids["cyp"], [now - timedelta(days=d, hours=2) for d in range(112, 0, -14)], "200")
     seed_doses(user, ids["meso"], [now - timedelta(days=80)], "0.1")
     seed_readings(user, "weight", "Weight", "kg", [now - timedelta(days=d) for d in range(0, 60, 3)], "82")
+    for days, value in ((100, "18"), (60, "21"), (30, "19")):
+        lab = {"type": "testosterone_total", "value": value, "measured_at": (now - timedelta(days=days)).isoformat()}
+        assert api.post("/api/v1/metrics", lab).status_code == 201
     last = api.get("/api/v1/doses").json()["items"][0]["id"]
     assert api.post(f"/api/v1/entries/{last}/corrections", {"action": "void", "reason": "test"}).status_code == 201
     return {"user": user, **ids}
@@ -82,12 +85,23 @@ def test_dashboard_and_timelines_draw_switch_ranges_and_explain_themselves(open_
     page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
     assert page.evaluate(CANVAS_INK, "[data-chart='timeline']") > 500
     page.get_by_text("Table of the doses in this range").click()
-    expect(page.locator(".data-table")).to_contain_text("entered in error")
+    expect(page.get_by_role("table", name="Doses of Testosterone cypionate (intramuscular)")).to_contain_text("entered in error")
     assert page.evaluate(SCRIPT_BYTES) < 150_000
     screenshot(page, "charts-timeline-desktop")
 
+    expect(page.locator(".calibration-fit")).to_contain_text("Your personal scale")
+    page.get_by_role("button", name="Draw the curve with my scale, in nmol/L").click()
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    expect(page.locator(".legend-source")).to_contain_text("scaled to your labs")
+    page.goto(f"{base}/metrics/?type=weight")
+    page.wait_for_selector("[data-chart='metric'][data-drawn] canvas")
+    assert page.evaluate(CANVAS_INK, "[data-chart='metric']") > 200
+    screenshot(page, "charts-metric-desktop")
+
     page.goto(f"{base}/timeline/{world['meso']}/")
     expect(page.locator(".no-curve")).to_contain_text("No pharmacokinetics are published for dutasteride injected")
+    assert page.locator(".site-map .site").count() >= 7
+    screenshot(page, "charts-mesotherapy-desktop")
 
     page.goto(f"{base}/timeline/?range=all")
     page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")

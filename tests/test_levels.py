@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shotlee.lib.levels import Pk, curve, curve_at, direct, fit_scale, ka_from_tmax
+from shotlee.lib.levels import Pk, curve, curve_at, direct, fit_half_life, fit_scale, ka_from_tmax
 
 LN2 = math.log(2)
 
@@ -110,3 +110,23 @@ def test_recurrence_matches_the_direct_sum(doses, half_life, ka, f, times):
     fast, slow = curve(doses, times, pk), direct(doses, times, pk)
     for a, b in zip(fast, slow, strict=True):
         assert abs(a - b) <= 1e-9 * max(abs(b), 1e-100)  # below 1e-100 of a unit both are nothing
+
+
+def test_fit_half_life_recovers_a_half_life_from_exact_labs():
+    true = Pk(half_life_hours=100)
+    doses = [(0.0, 200.0), (168.0, 200.0), (336.0, 200.0)]
+    labs = [24.0, 96.0, 200.0, 300.0, 400.0]
+    measured = [0.05 * v for v in curve(doses, labs, true)]  # a lab unit per mg of 0.05
+    fit = fit_half_life(doses, labs, measured, Pk(half_life_hours=150))
+    assert fit.half_life_hours == pytest.approx(100, rel=1e-3) and fit.scale == pytest.approx(0.05, rel=1e-3)
+    assert fit_half_life(doses, labs[:2], measured[:2], true) is None
+
+
+def test_fit_half_life_gives_an_uncertainty_with_noisy_labs():
+    true = Pk(half_life_hours=100)
+    doses = [(0.0, 200.0), (168.0, 200.0)]
+    labs = [24.0, 96.0, 200.0, 300.0]
+    noise = [1.03, 0.97, 1.02, 0.98]
+    measured = [n * v for n, v in zip(noise, curve(doses, labs, true), strict=True)]
+    fit = fit_half_life(doses, labs, measured, true)
+    assert 70 < fit.half_life_hours < 140 and fit.standard_error_hours is not None and fit.standard_error_hours > 0

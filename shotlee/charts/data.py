@@ -114,7 +114,9 @@ def dose_points(user: User, protocol: Protocol) -> list[dict[str, Any]]:
             step = schedule.ladder_step(plan, taken, current.confirmed_step)
         if status == "effective":
             taken += 1
-        site = json.loads(payload).get("site", "") if '"site"' in payload else ""
+        body = json.loads(payload) if '"site' in payload else {}
+        site = body.get("site", "")
+        sites = body.get("sites") or ([site] if site else [])
         points.append(
             {
                 "seq": seq,
@@ -125,6 +127,7 @@ def dose_points(user: User, protocol: Protocol) -> list[dict[str, Any]]:
                 "status": status,
                 "step": None if step is None else step + 1,
                 "site": site,
+                "sites": sites,
             }
         )
     return points
@@ -200,7 +203,12 @@ def side_effects_for(user: User, protocol: Protocol, start: datetime | None) -> 
     if start is not None:
         rows = rows.filter(occurred_at__gte=start)
     return [
-        {"t": epoch(e.occurred_at), "severity": e.data.get("severity"), "symptom": e.data.get("symptom", "")}
+        {
+            "t": epoch(e.occurred_at),
+            "severity": e.data.get("severity"),
+            "symptom": e.data.get("symptom", ""),
+            "site": e.data.get("site", ""),
+        }
         for e in rows.order_by("occurred_at", "seq")[:2000]
     ]
 
@@ -301,3 +309,75 @@ def metric_series(user: User, key: str, range_key: str, prefs: dict[str, str], n
     latest = dose_rows.order_by("-occurred_at").values_list("occurred_at", flat=True)[:BUDGET]
     markers = sorted(epoch(at) for at in latest)
     return {"type": key, "name": name, "unit": unit, "points": {"t": t, "v": v, "v2": v2}, "doses": markers}
+
+
+# A lab that measures the compound itself (not a downstream marker): the only labs a level estimate can be
+# calibrated against.
+LAB_OF_COMPOUND = {"testosterone": "testosterone_total"}
+
+
+def calibration(
+    user: User, protocol: Protocol, pk: Pk, doses: list[dict[str, Any]], prefs: dict[str, str]
+) -> dict[str, Any] | None:
+    """The model's estimate at each lab time beside the measured value; a personal scale factor (lab units per unit
+    of the estimate) and, with three or more labs, a personal half-life, each with its standard error. Shown only:
+    nothing is applied unless the person asks for it. None for a compound without such a lab, or without a curve."""
+    key = next((lab for word, lab in LAB_OF_COMPOUND.items() if word in protocol.compound.casefold()), None)
+    if key is None or pk.params is None:
+        return None
+    spec = metric_specs.BUILT_IN[key]
+    unit = prefs.get(key, spec.unit)
+    if unit not in spec.all_units():
+        unit = spec.unit
+    readings = list(
+        Entry.objects.for_user(user)
+        .of_kind(METRIC)
+        .filter(compound=key)
+        .effective()
+        .order_by("occurred_at", "seq")[:200]
+    )
+    taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
+    times = [levels.hours(r.occurred_at) for r in readings]
+    measured = [float(r.data["value"]) for r in readings]
+    estimates = levels.curve(taken, times, pk.params)
+
+    def shown(canonical: float) -> str:
+        return metric_specs.display(metric_specs.from_canonical(spec, Decimal(repr(canonical)), unit), spec, unit)
+
+    fitted = levels.fit_scale(estimates, measured)
+    half = levels.fit_half_life(taken, times, measured, pk.params)
+    per = float(metric_specs.from_canonical(spec, Decimal(1), unit))  # one canonical unit in the preferred unit
+    rows = [
+        {
+            "t": r.occurred_at.timestamp(),
+            "measured": shown(m),
+            "estimate": _sig(e),
+            "calibrated": shown(fitted[0] * e) if fitted else "",
+        }
+        for r, m, e in zip(readings, measured, estimates, strict=True)
+    ]
+    return {
+        "lab": spec.name,
+        "unit": unit,
+        "estimate_unit": protocol.current.unit,
+        "rows": rows,
+        "scale": None
+        if fitted is None
+        else {"value": float(f"{fitted[0] * per:.3g}"), "error": float(f"{fitted[1] * per:.2g}")},
+        "half_life": None
+        if half is None
+        else {
+            "value": round(half.half_life_hours, 1),
+            "error": None if half.standard_error_hours is None else round(half.standard_error_hours, 1),
+            "published": pk.params.half_life_hours,
+        },
+    }
+
+
+def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str) -> None:
+    """The person chose it: draw the curve in their lab's unit, times their own scale factor."""
+    for part in ("past", "projection"):
+        level[part]["v"] = [_sig(v * scale) for v in level[part]["v"]]
+    level["unit"] = unit
+    level["label"] = f"Estimated {lab.lower()}, scaled to your labs ({unit})"
+    level["calibrated"] = True

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from shotlee.accounts.http import SignedIn
-from shotlee.charts import data
+from shotlee.charts import data, sites
 from shotlee.charts.svg import heat_map
 from shotlee.ledger.models import Entry, LedgerHead
 from shotlee.lib import metrics as metric_specs
@@ -134,8 +134,18 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
     protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
     range_key = _range(request)
     items = _page_data(request, [protocol], range_key)
-    found = data.adherence_of(protocol, data.dose_points(request.user, protocol), timezone.now(), request.profile.tz)
+    every_dose = data.dose_points(request.user, protocol)
+    found = data.adherence_of(protocol, every_dose, timezone.now(), request.profile.tz)
+    site_list = sites.rotation(protocol.current.sites, every_dose, data.side_effects_for(request.user, protocol, None))
+    calibrated = request.GET.get("calibrated") == "1"
+    cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)
+    if calibrated and cal is not None and cal["scale"] is not None:
+        data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
     context = {
+        "calibration": cal,
+        "calibrated": calibrated and cal is not None and cal["scale"] is not None,
+        "sites": site_list,
+        "site_maps": sites.drawings(site_list),
         "protocol": protocol,
         "item": items[0],
         "charts": {"items": items},

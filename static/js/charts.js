@@ -36,7 +36,7 @@
     var lineColour = css("--c-level", "#0b5fff");
     if (level.available) {
       columns.push(level.past, level.projection);
-      series.push({label: "Estimated amount (" + unit + ")", scale: "level", stroke: lineColour, width: 2, points: {show: false}, spanGaps: true});
+      series.push({label: level.label || "Estimated amount (" + unit + ")", scale: "level", stroke: lineColour, width: 2, points: {show: false}, spanGaps: true});
       series.push({label: "Projection, an estimate", scale: "level", stroke: lineColour, width: 2, dash: [6, 5], points: {show: false}, spanGaps: true});
     }
     var steps = {};
@@ -71,7 +71,7 @@
     var data = align(columns);
     var r = item.range;
     var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}}];
-    if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + unit});
+    if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
     axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
     var scales = {x: {time: true, min: r.start, max: level.available && level.projection.t.length ? level.projection.t[level.projection.t.length - 1] : r.end}};
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
@@ -80,8 +80,27 @@
     return {data: data, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, cursor: {points: {size: 8}}}};
   }
 
+  // A metric: its values (and the second number of a pair) on one axis, the doses as marks along the bottom.
+  function buildMetric(item) {
+    var ink = css("--ink", "#1b1f24"), colour = css("--c-level", "#0b5fff");
+    var columns = [{t: item.points.t, v: item.points.v}];
+    var series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtTime(v); }},
+      {label: item.name + " (" + item.unit + ")", stroke: colour, width: 2, points: {show: true, size: 5}, spanGaps: true}];
+    if (item.points.v2.some(function (v) { return v != null; })) {
+      columns.push({t: item.points.t, v: item.points.v2});
+      series.push({label: "second value (" + item.unit + ")", stroke: css("--c-step3", "#7c3aed"), width: 2, points: {show: true, size: 5}, spanGaps: true});
+    }
+    if (item.doses.length) {
+      columns.push({t: item.doses, v: item.doses.map(function () { return 0.04; })});
+      series.push({label: "Dose", scale: "marks", stroke: css("--c-step1", "#c2410c"), width: 0, paths: function () { return null; },
+        points: {show: true, size: 7, fill: css("--c-step1", "#c2410c")}, value: function (u, v) { return v == null ? "" : "taken"; }});
+    }
+    var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}}, {stroke: ink, size: 55, label: item.unit}];
+    return {data: align(columns), opts: {series: series, axes: axes, scales: {x: {time: true}, marks: {range: [0, 1]}}, legend: {show: true, live: true}}};
+  }
+
   function draw(el, item, mini) {
-    var built = build(item, mini);
+    var built = el.getAttribute("data-chart") === "metric" ? buildMetric(item) : build(item, mini);
     el.textContent = "";
     if (!built) {
       var p = document.createElement("p");
@@ -93,7 +112,7 @@
     var width = Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600);
     built.opts.width = width;
     built.opts.height = mini ? 120 : Math.min(380, Math.max(240, Math.round(width * 0.45)));
-    if (!mini) {
+    if (!mini && el.getAttribute("data-chart") !== "metric") {
       built.opts.hooks = {setCursor: [function (u) {
         var out = document.getElementById("chart-readout");
         var i = u.cursor.idx;
@@ -110,12 +129,13 @@
 
   function start() {
     if (typeof uPlot === "undefined") return;
-    var source = document.getElementById("chart-data");
-    if (!source) return;
-    var payload = JSON.parse(source.textContent);
+    var payloads = {};
     var charts = [];
     document.querySelectorAll("[data-chart]").forEach(function (el) {
-      var item = payload.items[Number(el.getAttribute("data-index") || 0)];
+      var id = el.getAttribute("data-source") || "chart-data", source = document.getElementById(id);
+      if (!source) return;
+      payloads[id] = payloads[id] || JSON.parse(source.textContent);
+      var item = payloads[id].items[Number(el.getAttribute("data-index") || 0)];
       if (item) charts.push({el: el, mini: el.getAttribute("data-chart") === "mini", plot: draw(el, item, el.getAttribute("data-chart") === "mini"), item: item});
     });
     // Ranges: one request for the same page at the new range; its data and its text alternative are swapped in
@@ -128,7 +148,7 @@
           .then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var items = JSON.parse(doc.getElementById("chart-data").textContent).items;
-            charts.forEach(function (c, i) { if (c.plot) c.plot.destroy(); c.item = items[i]; c.plot = c.item ? draw(c.el, c.item, c.mini) : null; });
+            charts.forEach(function (c) { if (c.plot) c.plot.destroy(); c.item = items[Number(c.el.getAttribute("data-index") || 0)]; c.plot = c.item ? draw(c.el, c.item, c.mini) : null; });
             document.querySelectorAll("[data-swap]").forEach(function (region) {
               var fresh = doc.getElementById(region.id);
               if (fresh) region.innerHTML = fresh.innerHTML;
