@@ -85,7 +85,9 @@ def test_dashboard_and_timelines_draw_switch_ranges_and_explain_themselves(open_
     page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
     assert page.evaluate(CANVAS_INK, "[data-chart='timeline']") > 500
     page.get_by_text("Table of the doses in this range").click()
-    expect(page.get_by_role("table", name="Doses of Testosterone cypionate (intramuscular)")).to_contain_text("entered in error")
+    expect(page.get_by_role("table", name="Doses of Testosterone cypionate (intramuscular)")).to_contain_text(
+        "entered in error"
+    )
     assert page.evaluate(SCRIPT_BYTES) < 150_000
     screenshot(page, "charts-timeline-desktop")
 
