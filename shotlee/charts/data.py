@@ -8,6 +8,7 @@ numbers come from the pure functions in lib.levels and lib.series.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -28,7 +29,7 @@ from shotlee.symptoms.services import SIDE_EFFECT
 
 RANGES: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
 RANGE_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "1y": "1 year", "all": "All"}
-MAX_CURVE_POINTS = 60_000  # hourly over about 7 years; coarser beyond, then down to the pixel budget
+POINTS = 4000  # the even grid under the curve (hourly up to about five months), before the pixel budget
 MICRO = 1_000_000
 
 
@@ -86,48 +87,54 @@ def _amount(micro: int | None, unit: str, target: Unit) -> float | None:
     return None if converted is None else converted / MICRO
 
 
-def dose_points(user: User, protocol: Protocol) -> list[dict[str, Any]]:
-    """Every dose record of the protocol in time order: the effective ones (ledger's `effective()`), and the ones a
-    void or correction replaced, flagged. Two queries."""
+def dose_points(user: User, protocol: Protocol, since: datetime | None = None) -> list[dict[str, Any]]:
+    """The protocol's dose records from `since` (all without it) in time order: the effective ones (the ledger's
+    `effective()`), and the ones a void or correction replaced, flagged. Three queries (the third counts the doses
+    before `since`, for the titration step)."""
     current = protocol.current
     fields = ("seq", "occurred_at", "amount_micro", "unit", "target_seq", "payload")
-    effective = list(doses_of(user, protocol).order_by("occurred_at", "seq").values_list(*fields))
+    effective_rows = doses_of(user, protocol)
+    every = Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid)
+    before = 0
+    if since is not None:
+        before = doses_of(user, protocol).filter(occurred_at__lt=since).count()
+        effective_rows = effective_rows.filter(occurred_at__gte=since)
+        every = every.filter(occurred_at__gte=since)
+    effective = list(effective_rows.order_by("occurred_at", "seq").values_list(*fields))
     kept = {row[0] for row in effective}
-    replaced = [
-        row
-        for row in Entry.objects.for_user(user)
-        .of_kind(DOSE)
-        .filter(subject=protocol.uid)
-        .exclude(seq__in=doses_of(user, protocol).values("seq"))
-        .order_by("occurred_at", "seq")
-        .values_list(*fields)
-    ]
+    replaced = list(
+        every.exclude(seq__in=effective_rows.values("seq")).order_by("occurred_at", "seq").values_list(*fields)
+    )
     corrected = {row[4] for row in (*effective, *replaced) if row[4] is not None}
     plan = current.plan()
+    ladder = plan is not None and bool(plan.ladder)
+    target = current.unit
     points = []
-    taken = 0
+    taken = before
     for row in sorted((*effective, *replaced), key=lambda r: (r[1], r[0])):
         seq, at, micro, unit, _, payload = row
         status = "effective" if seq in kept else ("corrected" if seq in corrected else "voided")
-        step = None
-        if plan is not None and plan.ladder:
-            step = schedule.ladder_step(plan, taken, current.confirmed_step)
+        step = schedule.ladder_step(plan, taken, current.confirmed_step) if ladder else None  # type: ignore[arg-type]
         if status == "effective":
             taken += 1
-        body = json.loads(payload) if '"site' in payload else {}
+        # Most doses name no site: read the JSON only when one does.
+        body = (
+            json.loads(payload)
+            if '"site":"' in payload and '"site":""' not in payload or '"sites":["' in payload
+            else {}
+        )
         site = body.get("site", "")
-        sites = body.get("sites") or ([site] if site else [])
         points.append(
             {
                 "seq": seq,
-                "t": epoch(at),
-                "amount": _amount(micro, unit, current.unit),
+                "t": at.timestamp(),
+                "amount": micro / MICRO if unit == target else _amount(micro, unit, target),
                 "entered": str(Decimal(micro or 0) / MICRO),
                 "unit": unit,
                 "status": status,
                 "step": None if step is None else step + 1,
                 "site": site,
-                "sites": sites,
+                "sites": body.get("sites") or ([site] if site else []),
             }
         )
     return points
@@ -154,11 +161,9 @@ def level_series(
             planned.append((levels.hours(due), float(status.dose)))
     first = taken[0][0] if taken else now / 3600
     begin = max(start / 3600, first)
-    span = now / 3600 - begin
-    step = max(1.0, span / MAX_CURVE_POINTS) if span > 0 else 1.0
-    past_t = grid(begin, now / 3600, step) if span > 0 else []
+    past_t = evaluation_times(begin, now / 3600, [t for t, _ in taken], pk)
     past_v = levels.curve(taken, past_t, pk)
-    future_t = grid(now / 3600, now / 3600 + horizon, max(1.0, horizon / 2000))
+    future_t = evaluation_times(now / 3600, now / 3600 + horizon, [t for t, _ in planned], pk)
     future_v = levels.curve(taken + planned, future_t, pk)
     px, pv = downsample([t * 3600 for t in past_t], past_v, BUDGET) if past_t else ([], [])
     fx, fv = downsample([t * 3600 for t in future_t], future_v, BUDGET)
@@ -167,6 +172,20 @@ def level_series(
         "projection": {"t": [round(t) for t in fx], "v": [_sig(v) for v in fv]},
         "planned": [round(p[0] * 3600) for p in planned],
     }
+
+
+def evaluation_times(begin: float, end: float, doses: list[float], pk: levels.Pk) -> list[float]:
+    """Where to evaluate the curve between `begin` and `end` (hours): an even grid of about POINTS, plus each dose's
+    trough (just before it) and single-dose peak, so that the lowest and highest values the downsample keeps are
+    the curve's own, at any zoom and however dense the doses."""
+    if end <= begin:
+        return []
+    span = end - begin
+    step = max(1.0, span / POINTS)
+    ke, ka = pk.ke, pk.ka_per_hour
+    peak = 0.0 if ka is None or ka == ke else math.log(ka / ke) / (ka - ke)
+    anchors = [t + d for t in doses for d in (-1e-6, peak) if begin <= t + d <= end]
+    return sorted({*grid(begin, end, step), *anchors, end})
 
 
 def _sig(value: float) -> float:
@@ -213,17 +232,27 @@ def side_effects_for(user: User, protocol: Protocol, start: datetime | None) -> 
     ]
 
 
-def adherence_of(protocol: Protocol, doses: list[dict[str, Any]], now: datetime, tz: tzinfo) -> Any:
-    """Adherence of a scheduled protocol (None for a course or one without a schedule)."""
+def adherence_of(
+    user: User, protocol: Protocol, doses: list[dict[str, Any]], now: datetime, tz: tzinfo, since: datetime | None
+) -> Any:
+    """Adherence of a scheduled protocol (None for a course or one without a schedule). With `since` (the doses
+    given start there), the walk starts from the last dose before it, as the schedule would (one query)."""
     current = protocol.current
     plan = current.plan()
     if plan is None or current.course:
         return None
     starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
-    first = schedule.advance(starts_at, plan, tz)
-    interval = first - starts_at
+    interval = schedule.advance(starts_at, plan, tz) - starts_at
+    first_due = starts_at
+    if since is not None and since > starts_at:
+        anchor = doses_of(user, protocol).filter(occurred_at__lt=since).order_by("-occurred_at", "-seq").first()
+        if anchor is not None:
+            first_due = schedule.advance(anchor.occurred_at, plan, tz)
     taken = [datetime.fromtimestamp(d["t"], tz) for d in doses if d["status"] == "effective"]
-    return adherence(starts_at, lambda m: schedule.advance(m, plan, tz), taken, now, tz, interval=interval)
+    return adherence(first_due, lambda m: schedule.advance(m, plan, tz), taken, now, tz, interval=interval)
+
+
+ADHERENCE_DAYS = 200  # the heat map's 26 weeks and the 90-day share, with room
 
 
 def window(range_key: str, now: datetime) -> datetime | None:
@@ -242,8 +271,15 @@ def protocol_timeline(
 ) -> dict[str, Any]:
     """Everything the protocol's timeline draws for one range."""
     start = window(range_key, now)
-    doses = dose_points(user, protocol)
     pk = pk_of(protocol)
+    # Doses before the range still shape the curve in it: read from ten half-lives earlier (2^-10 of a dose is
+    # nothing on a chart), and far enough back for the adherence shares; so a range's reads do not grow with the
+    # history before it.
+    since = None
+    if start is not None:
+        lookback = timedelta(hours=10 * pk.params.half_life_hours) if pk.params is not None else timedelta(0)
+        since = min(start - lookback, now - timedelta(days=ADHERENCE_DAYS))
+    doses = dose_points(user, protocol, since)
     first_t = doses[0]["t"] if doses else epoch(now)
     start_t = epoch(start) if start is not None else min(first_t, epoch(now))
     level: dict[str, Any] = {"available": pk.params is not None, "why_not": pk.why_not, "unit": protocol.current.unit}
@@ -259,7 +295,7 @@ def protocol_timeline(
             else {"citation": pk.source.get("citation", ""), "url": pk.source.get("url", "")},
         }
     shown = [d for d in doses if d["t"] >= start_t]
-    found = adherence_of(protocol, doses, now, tz)
+    found = adherence_of(user, protocol, doses, now, tz, since)
     return {
         "protocol": {
             "id": str(protocol.uid),

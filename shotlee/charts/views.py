@@ -28,38 +28,44 @@ def _due_text(status: Status, now: datetime) -> str:
     return relative(status.next_due, now) if status.next_due is not None else ""
 
 
+LATEST_READINGS = 100  # the newest readings looked at for the tiles: about three weeks of five daily metrics
+
+
 def _latest_metrics(request: SignedIn) -> list[dict[str, Any]]:
-    """The newest reading of each metric the person tracks, with the change from the one before (one query for the
-    kinds, then two rows per kind: a count set by how many kinds are tracked, not by the history)."""
+    """The newest reading of each metric among the person's latest readings, with the change from the one before
+    (one bounded query, whatever the history's length; a metric last read long ago is on the metrics page)."""
     user, prefs = request.user, request.profile.preferred_units
-    effective = Entry.objects.for_user(user).of_kind(METRIC).effective()
-    keys = sorted(set(effective.values_list("compound", flat=True).distinct()))[:12]
-    found = []
-    for key in keys:
-        rows = list(effective.filter(compound=key).order_by("-occurred_at", "-seq")[:2])
-        if not rows:
-            continue
+    latest = Entry.objects.for_user(user).of_kind(METRIC).effective().order_by("-occurred_at")[:LATEST_READINGS]
+    by_key: dict[str, list[Entry]] = {}
+    for entry in latest:
+        pair = by_key.setdefault(entry.compound, [])
+        if len(pair) < 2:
+            pair.append(entry)
+    found: list[dict[str, Any]] = []
+    for key, rows in by_key.items():
         value, value2, unit = in_preferred(rows[0], prefs)
-        trend = ""
+        tile: dict[str, Any] = {"change": "", "trend": ""}
         if len(rows) == 2:
             previous, _, _ = in_preferred(rows[1], prefs)
             change = float(value) - float(previous)
-            trend = "up" if change > 0 else "down" if change < 0 else "same"
             spec = metric_specs.BUILT_IN.get(key)
             decimals = spec.decimals if spec is not None else 2
-            found.append({"change": f"{change:+.{decimals}f}"})
-        else:
-            found.append({"change": ""})
-        found[-1] |= {
-            "name": rows[0].data.get("name", key),
-            "value": value,
-            "value2": value2,
-            "unit": unit,
-            "at": rows[0].occurred_at,
-            "trend": trend,
-            "key": key,
-        }
-    return found
+            tile = {
+                "change": f"{change:+.{decimals}f}",
+                "trend": "up" if change > 0 else "down" if change < 0 else "same",
+            }
+        found.append(
+            tile
+            | {
+                "name": rows[0].data.get("name", key),
+                "value": value,
+                "value2": value2,
+                "unit": unit,
+                "at": rows[0].occurred_at,
+                "key": key,
+            }  # fmt: skip
+        )
+    return sorted(found, key=lambda t: t["name"])
 
 
 def _acknowledged(request: SignedIn, now: datetime) -> list[dict[str, Any]]:
@@ -135,7 +141,7 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
     range_key = _range(request)
     items = _page_data(request, [protocol], range_key)
     every_dose = data.dose_points(request.user, protocol)
-    found = data.adherence_of(protocol, every_dose, timezone.now(), request.profile.tz)
+    found = data.adherence_of(request.user, protocol, every_dose, timezone.now(), request.profile.tz, None)
     site_list = sites.rotation(protocol.current.sites, every_dose, data.side_effects_for(request.user, protocol, None))
     calibrated = request.GET.get("calibrated") == "1"
     cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)

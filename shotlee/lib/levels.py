@@ -106,29 +106,30 @@ def curve(doses: Sequence[tuple[float, float]], times: Sequence[float], pk: Pk) 
         raise ValueError("times must be in ascending order")
     ordered = sorted(doses)
     ke, ka, f = pk.ke, pk.ka_per_hour, pk.bioavailability
+    exp = math.exp
     result: list[float] = []
     e = s = 0.0  # the sums E and S at time `now`
     now = -math.inf
     i, n = 0, len(ordered)
-
-    def advance(to: float) -> None:
-        nonlocal e, s, now
-        if now == -math.inf or to == now:
-            now = to
-            return
-        h = to - now
-        decay = math.exp(-ke * h)
-        if ka is not None:
-            s = s * math.exp(-ka * h) + e * _rise(ke, ka, h)
-        e *= decay
-        now = to
-
+    # The factors for a step h, kept while the steps repeat (an even grid): most points then cost a few products.
+    last_h, decay, absorb, rise = math.nan, 1.0, 1.0, 0.0
     for t in times:
-        while i < n and ordered[i][0] <= t:
-            advance(ordered[i][0])
+        while True:
+            at = ordered[i][0] if i < n and ordered[i][0] <= t else t
+            if now != -math.inf and at != now:
+                h = at - now
+                if h != last_h:
+                    last_h, decay = h, exp(-ke * h)
+                    if ka is not None:
+                        absorb, rise = exp(-ka * h), _rise(ke, ka, h)
+                if ka is not None:
+                    s = s * absorb + e * rise
+                e *= decay
+            now = at
+            if at == t and not (i < n and ordered[i][0] == t):
+                break
             e += ordered[i][1]
             i += 1
-        advance(t)
         result.append(f * (e if ka is None else ka * s))
     return result
 
