@@ -88,3 +88,29 @@ def test_adherence_days_are_local_days():
 def test_relative_due_times_read_as_a_person_says_them(delta, words):
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     assert relative(now + delta, now) == words
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        Schedule(every=1, unit="days"),
+        Schedule(every=2, unit="weeks"),
+        Schedule(every=36, unit="hours"),
+        Schedule(every=3, unit="months"),
+        Schedule(weekdays=(0, 3)),
+    ],
+)
+def test_skipping_missed_steps_lands_where_walking_them_does(plan):
+    from shotlee.charts.data import _skip_to
+
+    tz = ZoneInfo("Europe/London")
+    moment = datetime(2020, 1, 1, 9, 0, tzinfo=tz)
+    for until in (
+        datetime(2020, 1, 1, 8, tzinfo=UTC),
+        datetime(2024, 3, 31, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, tzinfo=UTC),
+    ):
+        walked = moment
+        while walked < until:
+            walked = advance(walked, plan, tz)
+        assert _skip_to(plan, moment, until, tz) == walked

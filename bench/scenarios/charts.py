@@ -3,7 +3,8 @@ years of daily doses, and the level curve against a direct double loop.
 
 Users, made here (they need the guides and metric readings, which UserSpec does not seed):
 
-- `charts_small`: daily oral finasteride from its guide (a level curve with an absorption rate), 100 doses;
+- `charts_small`: daily oral finasteride from its guide (a level curve with an absorption rate), 48 doses and
+  10 days of the 5 metrics below: about 100 entries;
 - `charts_5y`: the same protocol with 1,825 daily doses, 5 metrics read daily for those five years (9,125
   readings), and doses on a second, stopped protocol up to `ctx.large` ledger entries in all (100,000 by default;
   the dashboard does not show a stopped protocol, the history holds it).
@@ -42,6 +43,8 @@ YEARS_OF_DAYS = 1825
 METRICS = (("weight", "Weight", "kg", "82.5"), ("resting_hr", "Resting heart rate", "bpm", "61"),
            ("body_fat", "Body fat", "%", "18.2"), ("waist", "Waist", "cm", "86"), ("glucose", "Glucose", "mmol/L", "5.2"))  # fmt: skip
 DIRECT_SAMPLE = 100
+# The 100-entry user: 48 daily doses and 10 days of the 5 metrics (with its protocol's start and version, 100).
+SMALL_DOSES, SMALL_READING_DAYS = 48, 10
 
 
 def users(ctx: Engine) -> dict[str, UserSpec]:
@@ -111,12 +114,13 @@ def seed_users(ctx: Engine) -> dict[str, tuple[Any, Any]]:
     call_command("load_guides", verbosity=0)
     now = datetime.now(UTC)
     made: dict[str, tuple[Any, Any]] = {}
-    for name, doses in (("charts_small", 100), ("charts_5y", YEARS_OF_DAYS)):
+    for name, doses in (("charts_small", SMALL_DOSES), ("charts_5y", YEARS_OF_DAYS)):
         user = app.new_user(name, "bench horse battery staple 42")
         protocol = _protocol(user)
         times = [now - timedelta(days=doses - j, hours=-1) for j in range(doses)]
         seed(name, user, protocol, _spec(protocol), times)
         made[name] = (user, protocol)
+    _readings(made["charts_small"][0], now, SMALL_READING_DAYS)
     user, protocol = made["charts_5y"]
     t0 = time.perf_counter()
     days = YEARS_OF_DAYS if not ctx.quick else 365

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -246,10 +246,32 @@ def adherence_of(
     first_due = starts_at
     if since is not None and since > starts_at:
         anchor = doses_of(user, protocol).filter(occurred_at__lt=since).order_by("-occurred_at", "-seq").first()
-        if anchor is not None:
-            first_due = schedule.advance(anchor.occurred_at, plan, tz)
+        first_due = schedule.advance(anchor.occurred_at, plan, tz) if anchor is not None else starts_at
+        first_due = _skip_to(plan, first_due, since - interval, tz)
     taken = [datetime.fromtimestamp(d["t"], tz) for d in doses if d["status"] == "effective"]
     return adherence(first_due, lambda m: schedule.advance(m, plan, tz), taken, now, tz, interval=interval)
+
+
+def _skip_to(plan: schedule.Schedule, moment: datetime, until: datetime, tz: tzinfo) -> datetime:
+    """The planned time the walk reaches first at or after `until` from `moment` with no dose in between (every
+    step missed), without walking the missed steps one by one where the step is a fixed number of hours or days;
+    a schedule by months or weekdays walks them (at most a few hundred steps over years)."""
+    if moment >= until:
+        return moment
+    if plan.weekdays or plan.unit == "months" or plan.every is None:
+        while moment < until:
+            moment = schedule.advance(moment, plan, tz)
+        return moment
+    if plan.unit == "hours":
+        step = timedelta(hours=plan.every)  # absolute time, as schedule.advance counts hours: in UTC
+        return (moment.astimezone(UTC) + step * -(-(until - moment) // step)).astimezone(tz)
+    days = plan.every * (7 if plan.unit == "weeks" else 1)
+    wall = moment.astimezone(tz).replace(tzinfo=None)
+    steps = max(0, (until.astimezone(tz).replace(tzinfo=None) - wall).days // days - 1)
+    moment = schedule.localize(wall + timedelta(days=steps * days), tz)
+    while moment < until:
+        moment = schedule.advance(moment, plan, tz)
+    return moment
 
 
 ADHERENCE_DAYS = 200  # the heat map's 26 weeks and the 90-day share, with room
