@@ -18,6 +18,7 @@ urlpatterns = [
     path("reminders/", include("shotlee.reminders.urls")),
     path("supplies/", include("shotlee.supplies.urls")),
     path("", include("shotlee.reports.urls")),  # calendar/ and data/
+    path("timeline/", include("shotlee.charts.urls")),
     # The admin logs in through the site's log-in (lockout, two-step verification): one way in to protect.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -94,6 +94,11 @@ KNOWN_ROUTES = {
     "api/v1/export.csv.zip",
     "api/v1/export.fhir.json",
     "api/v1/export/verify",
+    "api/v1/charts/protocols/<protocol_id>",
+    "api/v1/charts/timeline",
+    "api/v1/charts/metrics",
+    "timeline/",
+    "timeline/<uuid:uid>/",
 }
 
 
@@ -169,6 +174,8 @@ def api_attempts(world):
         ("post", f"/api/v1/supplies/{world['supply']}/events", {"action": "discard"}),
         ("post", f"/api/v1/supplies/{world['supply']}/reconstitute", {"diluent": "2"}),
         ("post", "/api/v1/doses", {"protocol": p, "amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
+        ("get", f"/api/v1/charts/protocols/{p}", None),
+        ("get", f"/api/v1/charts/protocols/{p}?range=all", None),
     ]
 
 
@@ -190,6 +197,8 @@ def web_attempts(world):
         ("get", f"/side-effects/log/?protocol={p}", None),
         ("get", f"/metrics/log/?type=custom:{world['type']}", None),
         ("get", f"/data/report/?make=1&protocol={p}", None),
+        ("get", f"/timeline/{p}/", None),
+        ("get", f"/timeline/{p}/?range=all", None),
         ("post", "/accounts/tokens/", {"action": "revoke", "token": world["token"]}),
         ("post", "/reminders/", {"protocol": p, "email": p, "at-" + p: "08:00"}),
         ("get", f"/supplies/{world['supply']}/", None),

@@ -452,6 +452,7 @@ class Journey:
         self.ok(Client().get(f"/calendar/{feed}.ics"), "calendar/<str:token>.ics")
         self.reminders(web, pid)
         self.ok(web.get("/"), "")
+        self.charts(web, api, pid)
         self.your_data(web, api, pid)
         self.ok(web.post("/accounts/logout/"), "accounts/logout/")
         self.account_lifecycle()
@@ -493,6 +494,17 @@ class Journey:
         self.ok(web.post("/accounts/login/", {"username": "gus", "password": PASSWORD}), "accounts/login/")
         self.ok(web.get("/accounts/login/code/"), "accounts/login/code/")
         self.ok(web.post("/accounts/login/code/", {"code": pyotp.TOTP(secret).now()}), "accounts/login/code/")
+
+    def charts(self, web: Client, api: Api, pid: str) -> None:
+        """The chart series and pages, for one protocol and for all."""
+        for range_ in ("7d", "all"):
+            self.ok(
+                api.get(f"/api/v1/charts/protocols/{pid}", {"range": range_}), "api/v1/charts/protocols/<protocol_id>"
+            )
+        self.ok(api.get("/api/v1/charts/timeline", {"range": "1y"}), "api/v1/charts/timeline")
+        self.ok(api.get("/api/v1/charts/metrics", {"type": "weight", "range": "all"}), "api/v1/charts/metrics")
+        self.ok(web.get(f"/timeline/{pid}/", {"range": "all"}), "timeline/<uuid:uid>/")
+        self.ok(web.get("/timeline/", {"range": "30d"}), "timeline/")
 
     def your_data(self, web: Client, api: Api, pid: str) -> None:
         """Exports, checking a kept copy, import, the clinician report, on the pages and through the API."""

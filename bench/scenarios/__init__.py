@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench.scenarios import dense, reads, record_http, record_inprocess, references, scale, verify_ledger
+from bench.scenarios import charts, dense, reads, record_http, record_inprocess, references, scale, verify_ledger
 
 if TYPE_CHECKING:
     from bench.engine import Engine
@@ -44,6 +44,7 @@ def all_steps() -> list[Step]:
         Step("history page and API list", reads.users, reads.run),
         Step("record a dose over HTTP", record_http.users, record_http.run),
         Step("dense doses", dense.users, dense.run),
+        Step("charts: dashboard and series at 100 entries and five years; the level curve", charts.users, charts.run),
         Step("scale: 1,000 users, 4 workers, 32 clients (PostgreSQL)", scale.users, scale.run),
         Step("references, second pass", references.users, references.second),
     ]

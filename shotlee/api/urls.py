@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import ValidationError
 
 from shotlee.accounts.throttle import PasswordChecksBusy, RateExceeded, busy_response
-from shotlee.api import auth, doses, exports, guides, health, ledger, protocols, supplies
+from shotlee.api import auth, charts, doses, exports, guides, health, ledger, protocols, supplies
 from shotlee.api.common import BearerAuth, invalid_body, schema_errors
 from shotlee.api.openapi import DocumentedAPI
 from shotlee.ledger.guard import MESSAGE as UNPROTECTED
@@ -53,6 +53,7 @@ api.add_router("/ledger", ledger.router)
 api.add_router("/supplies", supplies.router)
 api.add_router("/calculator", supplies.calculator_router)
 api.add_router("", exports.router)
+api.add_router("/charts", charts.router)
 
 
 @api.exception_handler(InvalidInput)

@@ -1,16 +1,87 @@
-"""The dashboard: what to take next, and how the person is doing."""
+"""The dashboard (what to take next, and how the person is doing) and the timelines."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from shotlee.accounts.http import SignedIn
-from shotlee.ledger.models import LedgerHead
-from shotlee.protocols.models import Protocol
-from shotlee.protocols.status import protocol_status
+from shotlee.charts import data, sites
+from shotlee.charts.svg import heat_map
+from shotlee.ledger.models import Entry, LedgerHead
+from shotlee.lib import metrics as metric_specs
+from shotlee.lib.when import relative
+from shotlee.metrics.services import METRIC, in_preferred
+from shotlee.protocols.models import DOSE, Protocol
+from shotlee.protocols.status import Status, protocol_status
+
+DASHBOARD_RANGE = "90d"
+
+
+def _due_text(status: Status, now: datetime) -> str:
+    return relative(status.next_due, now) if status.next_due is not None else ""
+
+
+LATEST_READINGS = 100  # the newest readings looked at for the tiles: about three weeks of five daily metrics
+
+
+def _latest_metrics(request: SignedIn) -> list[dict[str, Any]]:
+    """The newest reading of each metric among the person's latest readings, with the change from the one before
+    (one bounded query, whatever the history's length; a metric last read long ago is on the metrics page)."""
+    user, prefs = request.user, request.profile.preferred_units
+    latest = Entry.objects.for_user(user).of_kind(METRIC).effective().order_by("-occurred_at")[:LATEST_READINGS]
+    by_key: dict[str, list[Entry]] = {}
+    for entry in latest:
+        pair = by_key.setdefault(entry.compound, [])
+        if len(pair) < 2:
+            pair.append(entry)
+    found: list[dict[str, Any]] = []
+    for key, rows in by_key.items():
+        value, value2, unit = in_preferred(rows[0], prefs)
+        tile: dict[str, Any] = {"change": "", "trend": ""}
+        if len(rows) == 2:
+            previous, _, _ = in_preferred(rows[1], prefs)
+            change = float(value) - float(previous)
+            spec = metric_specs.BUILT_IN.get(key)
+            decimals = spec.decimals if spec is not None else 2
+            tile = {
+                "change": f"{change:+.{decimals}f}",
+                "trend": "up" if change > 0 else "down" if change < 0 else "same",
+            }
+        found.append(
+            tile
+            | {
+                "name": rows[0].data.get("name", key),
+                "value": value,
+                "value2": value2,
+                "unit": unit,
+                "at": rows[0].occurred_at,
+                "key": key,
+            }  # fmt: skip
+        )
+    return sorted(found, key=lambda t: t["name"])
+
+
+def _acknowledged(request: SignedIn, now: datetime) -> list[dict[str, Any]]:
+    """Warnings the person confirmed on doses of the last 30 days (newest first, at most 20)."""
+    rows = (
+        Entry.objects.for_user(request.user)
+        .of_kind(DOSE)
+        .effective()
+        .filter(occurred_at__gte=now - timedelta(days=30), payload__contains='"acknowledged":[{')
+        .order_by("-occurred_at", "-seq")[:20]
+    )
+    found = []
+    for entry in rows:
+        for warning in entry.data.get("acknowledged", []):
+            found.append({"at": entry.occurred_at, "message": warning.get("message", ""), "seq": entry.seq})
+    return found
 
 
 @login_not_required
@@ -18,9 +89,84 @@ def home(request: SignedIn) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home_public.html", {"open_signup": settings.OPEN_SIGNUP})
     tz = request.profile.tz
-    rows = [
-        {"protocol": protocol, "status": protocol_status(request.user, protocol, tz)}
-        for protocol in Protocol.objects.for_user(request.user).active()
-    ]
+    now = timezone.now()
+    prefs = request.profile.preferred_units
+    rows: list[dict[str, Any]] = []
+    for protocol in Protocol.objects.for_user(request.user).active():
+        status = protocol_status(request.user, protocol, tz, now)
+        timeline = data.protocol_timeline(request.user, protocol, DASHBOARD_RANGE, tz, now, status, prefs)
+        rows.append(
+            {
+                "protocol": protocol,
+                "status": status,
+                "due_text": _due_text(status, now),
+                "other_year": status.next_due is not None and status.next_due.astimezone(tz).year != now.year,
+                "next_step_dose": None
+                if status.next_step is None or protocol.current.plan() is None
+                else protocol.current.plan().ladder[status.next_step].dose,  # type: ignore[union-attr]
+                "timeline": timeline,
+            }
+        )
+    # Overdue first (the earliest due the most overdue), then by next due; no schedule last.
+    far = now + timedelta(days=365 * 100)
+    rows.sort(key=lambda r: (r["status"].next_due or far, r["protocol"].name))
     head = LedgerHead.objects.filter(user=request.user).first()
-    return render(request, "home.html", {"rows": rows, "head": head, "tz": tz})
+    context = {
+        "rows": rows,
+        "head": head,
+        "tz": tz,
+        "charts": {"items": [row["timeline"] for row in rows]},  # in the cards' order: data-index points here
+        "metrics": _latest_metrics(request),
+        "acknowledged": _acknowledged(request, now),
+    }
+    return render(request, "home.html", context)
+
+
+def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> list[dict[str, Any]]:
+    tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
+    return [
+        data.protocol_timeline(request.user, p, range_key, tz, now, protocol_status(request.user, p, tz, now), prefs)
+        for p in protocols
+    ]
+
+
+def _range(request: SignedIn) -> str:
+    key = request.GET.get("range", "90d")
+    return key if key in data.RANGES else "90d"
+
+
+def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
+    """One protocol on a zoomable time axis, with a text summary and a table for screen readers."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.user), uid=uid)
+    range_key = _range(request)
+    items = _page_data(request, [protocol], range_key)
+    every_dose = data.dose_points(request.user, protocol)
+    found = data.adherence_of(request.user, protocol, every_dose, timezone.now(), request.profile.tz, None)
+    site_list = sites.rotation(protocol.current.sites, every_dose, data.side_effects_for(request.user, protocol, None))
+    calibrated = request.GET.get("calibrated") == "1"
+    cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)
+    if calibrated and cal is not None and cal["scale"] is not None:
+        data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
+    context = {
+        "calibration": cal,
+        "calibrated": calibrated and cal is not None and cal["scale"] is not None,
+        "sites": site_list,
+        "site_maps": sites.drawings(site_list),
+        "protocol": protocol,
+        "item": items[0],
+        "charts": {"items": items},
+        "range": range_key,
+        "ranges": data.RANGE_LABELS,
+        "heat_map": heat_map(found, timezone.now(), request.profile.tz) if found is not None else "",
+        "tz": request.profile.tz,
+    }
+    return render(request, "charts/protocol_timeline.html", context)
+
+
+def all_timeline(request: SignedIn) -> HttpResponse:
+    """Every active protocol on one time axis."""
+    range_key = _range(request)
+    protocols = list(Protocol.objects.for_user(request.user).active())
+    items = _page_data(request, protocols, range_key)
+    context = {"items": items, "charts": {"items": items}, "range": range_key, "ranges": data.RANGE_LABELS}
+    return render(request, "charts/timeline.html", context)

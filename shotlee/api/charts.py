@@ -1,0 +1,76 @@
+"""Series for the charts (DESIGN.md section 6, `GET /api/v1/charts/...`): downsampled to a pixel budget, times in
+seconds since 1970 (UTC), another user's protocol a 404."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router
+
+from shotlee.accounts.http import ApiCall
+from shotlee.api.common import Input
+from shotlee.charts import data
+from shotlee.lib import metrics as lib
+from shotlee.metrics.models import MetricType
+from shotlee.protocols.models import Protocol
+from shotlee.protocols.status import protocol_status
+
+router = Router(tags=["charts"])
+
+Range = Literal["7d", "30d", "90d", "1y", "all"]
+
+
+class RangeQuery(Input):
+    range: Range = "90d"
+
+
+class MetricQuery(Input):
+    type: str = Field(..., max_length=60)
+    range: Range = "90d"
+
+
+@router.get("/protocols/{protocol_id}", response={200: dict, 404: dict, 422: dict})
+def protocol_chart(request: ApiCall, protocol_id: UUID, query: Query[RangeQuery]) -> HttpResponse:
+    """One protocol's timeline for a range: every dose (`status` effective, voided or corrected; its titration
+    `step`), the estimated level (`level.past` solid, `level.projection` dashed: an estimate, with the source of its
+    parameters, or `why_not` when the route has none), lab readings, side-effect severities, and adherence."""
+    protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
+    now = timezone.now()
+    tz = request.profile.tz
+    status = protocol_status(request.auth, protocol, tz, now)
+    body = data.protocol_timeline(request.auth, protocol, query.range, tz, now, status, request.profile.preferred_units)
+    return JsonResponse(body)
+
+
+@router.get("/timeline", response={200: dict, 422: dict})
+def all_protocols(request: ApiCall, query: Query[RangeQuery]) -> HttpResponse:
+    """Every active protocol's timeline for a range, on one time axis."""
+    now = timezone.now()
+    tz = request.profile.tz
+    prefs = request.profile.preferred_units
+    items = [
+        data.protocol_timeline(request.auth, p, query.range, tz, now, protocol_status(request.auth, p, tz, now), prefs)
+        for p in Protocol.objects.for_user(request.auth).active()
+    ]
+    return JsonResponse({"items": items})
+
+
+@router.get("/metrics", response={200: dict, 404: dict, 422: dict})
+def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
+    """One metric in the person's preferred unit (`v2`: the second number of a pair, e.g. diastolic pressure), with
+    the times of the doses in the range as markers. A type that is not built in nor one of yours is a 404."""
+    key = query.type
+    known = key in lib.BUILT_IN
+    if not known and key.startswith("custom:"):
+        try:
+            known = MetricType.objects.for_user(request.auth).filter(uid=UUID(key[7:])).exists()
+        except ValueError:
+            known = False
+    if not known:  # not a metric type, or another user's own type: the same answer
+        raise Http404
+    prefs = request.profile.preferred_units
+    return JsonResponse(data.metric_series(request.auth, key, query.range, prefs, timezone.now()))

@@ -1,0 +1,441 @@
+"""What the charts draw, read from the ledger: a protocol's doses (voided and corrected ones flagged), its estimated
+level with the source of its parameters, labs and side effects beside it, adherence, and metric series.
+
+The reads per request are a fixed handful whatever the history's size (tests/test_charts_api.py counts them); the
+numbers come from the pure functions in lib.levels and lib.series.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from shotlee.guides.models import Guide
+from shotlee.ledger.models import Entry
+from shotlee.lib import levels, schedule
+from shotlee.lib import metrics as metric_specs
+from shotlee.lib.series import BUDGET, adherence, downsample, grid
+from shotlee.lib.units import Unit, convert_micro
+from shotlee.metrics.services import METRIC, in_preferred
+from shotlee.protocols.models import DOSE, Protocol
+from shotlee.protocols.status import Status, doses_of
+from shotlee.symptoms.services import SIDE_EFFECT
+
+RANGES: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
+RANGE_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "1y": "1 year", "all": "All"}
+POINTS = 4000  # the even grid under the curve (hourly up to about five months), before the pixel budget
+MICRO = 1_000_000
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+@dataclass
+class Pk:
+    """The parameters a protocol's curve is drawn with, and where they come from; or why there is no curve."""
+
+    params: levels.Pk | None
+    why_not: str = ""
+    basis: str = ""
+    source: dict[str, Any] | None = None
+    note: str = ""
+
+
+def pk_of(protocol: Protocol, guide: Guide | None = None) -> Pk:
+    """The regimen's own `pk` block (route by route, as the guide states it); never another route's figures."""
+    current = protocol.current
+    if not current.guide or not current.regimen:
+        return Pk(
+            None,
+            "This protocol was not started from a guide, so there are no published parameters to draw a level estimate from.",
+        )
+    guide = guide or Guide.objects.filter(slug=current.guide).first()
+    regimen = guide.regimen(current.regimen) if guide is not None else None
+    if guide is None or regimen is None:
+        return Pk(
+            None, "The guide this protocol was started from no longer lists its regimen, so no level estimate is drawn."
+        )
+    pk = regimen.get("pk")
+    if not pk:
+        return Pk(
+            None,
+            regimen.get("pk_note")
+            or "No pharmacokinetics are published for this route, so no level estimate is drawn.",
+        )
+    if pk.get("route") != current.route:
+        return Pk(
+            None,
+            f"The guide's parameters were measured for {pk.get('route')} use and this protocol is {current.route}, "
+            "so no level estimate is drawn.",
+        )
+    source = next((s for s in guide.data["sources"] if s["key"] == pk["source"]), None)
+    return Pk(levels.Pk.from_guide(pk), basis=pk.get("basis", ""), source=source, note=pk.get("note", ""))
+
+
+def _amount(micro: int | None, unit: str, target: Unit) -> float | None:
+    try:
+        converted = convert_micro(micro or 0, Unit(unit), target)
+    except ValueError:
+        return None
+    return None if converted is None else converted / MICRO
+
+
+def dose_points(user: User, protocol: Protocol, since: datetime | None = None) -> list[dict[str, Any]]:
+    """The protocol's dose records from `since` (all without it) in time order: the effective ones (the ledger's
+    `effective()`), and the ones a void or correction replaced, flagged. Three queries (the third counts the doses
+    before `since`, for the titration step)."""
+    current = protocol.current
+    fields = ("seq", "occurred_at", "amount_micro", "unit", "target_seq", "payload")
+    effective_rows = doses_of(user, protocol)
+    every = Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid)
+    before = 0
+    if since is not None:
+        before = doses_of(user, protocol).filter(occurred_at__lt=since).count()
+        effective_rows = effective_rows.filter(occurred_at__gte=since)
+        every = every.filter(occurred_at__gte=since)
+    effective = list(effective_rows.order_by("occurred_at", "seq").values_list(*fields))
+    kept = {row[0] for row in effective}
+    replaced = list(
+        every.exclude(seq__in=effective_rows.values("seq")).order_by("occurred_at", "seq").values_list(*fields)
+    )
+    corrected = {row[4] for row in (*effective, *replaced) if row[4] is not None}
+    plan = current.plan()
+    ladder = plan is not None and bool(plan.ladder)
+    target = current.unit
+    points = []
+    taken = before
+    for row in sorted((*effective, *replaced), key=lambda r: (r[1], r[0])):
+        seq, at, micro, unit, _, payload = row
+        status = "effective" if seq in kept else ("corrected" if seq in corrected else "voided")
+        step = schedule.ladder_step(plan, taken, current.confirmed_step) if ladder else None  # type: ignore[arg-type]
+        if status == "effective":
+            taken += 1
+        # Most doses name no site: read the JSON only when one does.
+        body = (
+            json.loads(payload)
+            if '"site":"' in payload and '"site":""' not in payload or '"sites":["' in payload
+            else {}
+        )
+        site = body.get("site", "")
+        points.append(
+            {
+                "seq": seq,
+                "t": at.timestamp(),
+                "amount": micro / MICRO if unit == target else _amount(micro, unit, target),
+                "entered": str(Decimal(micro or 0) / MICRO),
+                "unit": unit,
+                "status": status,
+                "step": None if step is None else step + 1,
+                "site": site,
+                "sites": body.get("sites") or ([site] if site else []),
+            }
+        )
+    return points
+
+
+def level_series(
+    protocol: Protocol,
+    pk: levels.Pk,
+    doses: list[dict[str, Any]],
+    start: float,
+    now: float,
+    status: Status | None,
+    tz: tzinfo,
+) -> dict[str, Any]:
+    """The past curve from `start` to now and the projection (the next two half-lives, doses on the schedule at
+    the current step), each at most BUDGET points. Times in seconds."""
+    taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
+    horizon = 2 * pk.half_life_hours
+    planned: list[tuple[float, float]] = []
+    plan = protocol.current.plan()
+    if status is not None and status.next_due is not None and plan is not None and not protocol.stopped:
+        until = datetime.fromtimestamp(now, tz) + timedelta(hours=horizon)
+        for due in schedule.upcoming(plan, max(status.next_due, datetime.fromtimestamp(now, tz)), until, tz, 400):
+            planned.append((levels.hours(due), float(status.dose)))
+    first = taken[0][0] if taken else now / 3600
+    begin = max(start / 3600, first)
+    past_t = evaluation_times(begin, now / 3600, [t for t, _ in taken], pk)
+    past_v = levels.curve(taken, past_t, pk)
+    future_t = evaluation_times(now / 3600, now / 3600 + horizon, [t for t, _ in planned], pk)
+    future_v = levels.curve(taken + planned, future_t, pk)
+    px, pv = downsample([t * 3600 for t in past_t], past_v, BUDGET) if past_t else ([], [])
+    fx, fv = downsample([t * 3600 for t in future_t], future_v, BUDGET)
+    return {
+        "past": {"t": [round(t) for t in px], "v": [_sig(v) for v in pv]},
+        "projection": {"t": [round(t) for t in fx], "v": [_sig(v) for v in fv]},
+        "planned": [round(p[0] * 3600) for p in planned],
+    }
+
+
+def evaluation_times(begin: float, end: float, doses: list[float], pk: levels.Pk) -> list[float]:
+    """Where to evaluate the curve between `begin` and `end` (hours): an even grid of about POINTS, plus each dose's
+    trough (just before it) and single-dose peak, so that the lowest and highest values the downsample keeps are
+    the curve's own, at any zoom and however dense the doses."""
+    if end <= begin:
+        return []
+    span = end - begin
+    step = max(1.0, span / POINTS)
+    ke, ka = pk.ke, pk.ka_per_hour
+    peak = 0.0 if ka is None or ka == ke else math.log(ka / ke) / (ka - ke)
+    anchors = [t + d for t in doses for d in (-1e-6, peak) if begin <= t + d <= end]
+    return sorted({*grid(begin, end, step), *anchors, end})
+
+
+def _sig(value: float) -> float:
+    """Five significant digits: an estimate drawn on a chart has no use for seventeen (and the page is smaller)."""
+    return float(f"{value:.5g}")
+
+
+def labs_for(user: User, protocol: Protocol, start: datetime | None, prefs: dict[str, str]) -> list[dict[str, Any]]:
+    """Lab readings tied to the protocol (one query)."""
+    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(subject=protocol.uid).effective()
+    if start is not None:
+        rows = rows.filter(occurred_at__gte=start)
+    found = []
+    for entry in rows.order_by("occurred_at", "seq")[:2000]:
+        if not entry.data.get("lab"):
+            continue
+        value, _, unit = in_preferred(entry, prefs)
+        found.append(
+            {
+                "t": epoch(entry.occurred_at),
+                "type": entry.data["type"],
+                "name": entry.data["name"],
+                "value": value,
+                "unit": unit,
+                "canonical": entry.data["value"],
+                "canonical_unit": entry.data["unit"],
+            }
+        )
+    return found
+
+
+def side_effects_for(user: User, protocol: Protocol, start: datetime | None) -> list[dict[str, Any]]:
+    rows = Entry.objects.for_user(user).of_kind(SIDE_EFFECT).filter(subject=protocol.uid).effective()
+    if start is not None:
+        rows = rows.filter(occurred_at__gte=start)
+    return [
+        {
+            "t": epoch(e.occurred_at),
+            "severity": e.data.get("severity"),
+            "symptom": e.data.get("symptom", ""),
+            "site": e.data.get("site", ""),
+        }
+        for e in rows.order_by("occurred_at", "seq")[:2000]
+    ]
+
+
+def adherence_of(
+    user: User, protocol: Protocol, doses: list[dict[str, Any]], now: datetime, tz: tzinfo, since: datetime | None
+) -> Any:
+    """Adherence of a scheduled protocol (None for a course or one without a schedule). With `since` (the doses
+    given start there), the walk starts from the last dose before it, as the schedule would (one query)."""
+    current = protocol.current
+    plan = current.plan()
+    if plan is None or current.course:
+        return None
+    starts_at = schedule.start_of(date.fromisoformat(current.starts_on), tz)
+    interval = schedule.advance(starts_at, plan, tz) - starts_at
+    first_due = starts_at
+    if since is not None and since > starts_at:
+        anchor = doses_of(user, protocol).filter(occurred_at__lt=since).order_by("-occurred_at", "-seq").first()
+        first_due = schedule.advance(anchor.occurred_at, plan, tz) if anchor is not None else starts_at
+        first_due = _skip_to(plan, first_due, since - interval, tz)
+    taken = [datetime.fromtimestamp(d["t"], tz) for d in doses if d["status"] == "effective"]
+    return adherence(first_due, lambda m: schedule.advance(m, plan, tz), taken, now, tz, interval=interval)
+
+
+def _skip_to(plan: schedule.Schedule, moment: datetime, until: datetime, tz: tzinfo) -> datetime:
+    """The planned time the walk reaches first at or after `until` from `moment` with no dose in between (every
+    step missed), without walking the missed steps one by one where the step is a fixed number of hours or days;
+    a schedule by months or weekdays walks them (at most a few hundred steps over years)."""
+    if moment >= until:
+        return moment
+    if plan.weekdays or plan.unit == "months" or plan.every is None:
+        while moment < until:
+            moment = schedule.advance(moment, plan, tz)
+        return moment
+    if plan.unit == "hours":
+        step = timedelta(hours=plan.every)  # absolute time, as schedule.advance counts hours: in UTC
+        return (moment.astimezone(UTC) + step * -(-(until - moment) // step)).astimezone(tz)
+    days = plan.every * (7 if plan.unit == "weeks" else 1)
+    wall = moment.astimezone(tz).replace(tzinfo=None)
+    steps = max(0, (until.astimezone(tz).replace(tzinfo=None) - wall).days // days - 1)
+    moment = schedule.localize(wall + timedelta(days=steps * days), tz)
+    while moment < until:
+        moment = schedule.advance(moment, plan, tz)
+    return moment
+
+
+ADHERENCE_DAYS = 200  # the heat map's 26 weeks and the 90-day share, with room
+
+
+def window(range_key: str, now: datetime) -> datetime | None:
+    days = RANGES[range_key]
+    return None if days is None else now - timedelta(days=days)
+
+
+def protocol_timeline(
+    user: User,
+    protocol: Protocol,
+    range_key: str,
+    tz: tzinfo,
+    now: datetime,
+    status: Status | None,
+    prefs: dict[str, str],
+) -> dict[str, Any]:
+    """Everything the protocol's timeline draws for one range."""
+    start = window(range_key, now)
+    pk = pk_of(protocol)
+    # Doses before the range still shape the curve in it: read from ten half-lives earlier (2^-10 of a dose is
+    # nothing on a chart), and far enough back for the adherence shares; so a range's reads do not grow with the
+    # history before it.
+    since = None
+    if start is not None:
+        lookback = timedelta(hours=10 * pk.params.half_life_hours) if pk.params is not None else timedelta(0)
+        since = min(start - lookback, now - timedelta(days=ADHERENCE_DAYS))
+    doses = dose_points(user, protocol, since)
+    first_t = doses[0]["t"] if doses else epoch(now)
+    start_t = epoch(start) if start is not None else min(first_t, epoch(now))
+    level: dict[str, Any] = {"available": pk.params is not None, "why_not": pk.why_not, "unit": protocol.current.unit}
+    if pk.params is not None:
+        level |= level_series(protocol, pk.params, doses, start_t, epoch(now), status, tz)
+        level |= {
+            "half_life_hours": pk.params.half_life_hours,
+            "absorption": pk.params.ka_per_hour is not None,
+            "basis": pk.basis,
+            "note": pk.note,
+            "source": None
+            if pk.source is None
+            else {"citation": pk.source.get("citation", ""), "url": pk.source.get("url", "")},
+        }
+    shown = [d for d in doses if d["t"] >= start_t]
+    found = adherence_of(user, protocol, doses, now, tz, since)
+    return {
+        "protocol": {
+            "id": str(protocol.uid),
+            "name": protocol.name,
+            "unit": protocol.current.unit,
+            "route": protocol.current.route,
+            "steps": len(protocol.current.ladder),
+        },
+        "range": {"key": range_key, "start": start_t, "end": epoch(now), "now": epoch(now)},
+        "doses": shown,
+        "level": level,
+        "labs": labs_for(user, protocol, start, prefs),
+        "side_effects": side_effects_for(user, protocol, start),
+        "adherence": None if found is None else {"on_time_30": found.shares[30], "on_time_90": found.shares[90]},
+    }
+
+
+def metric_series(user: User, key: str, range_key: str, prefs: dict[str, str], now: datetime) -> dict[str, Any]:
+    """One metric in the person's preferred unit, downsampled, with every effective dose in the range as a marker
+    (two queries)."""
+    start = window(range_key, now)
+    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(compound=key).effective()
+    dose_rows = Entry.objects.for_user(user).of_kind(DOSE).effective()
+    if start is not None:
+        rows = rows.filter(occurred_at__gte=start)
+        dose_rows = dose_rows.filter(occurred_at__gte=start)
+    t: list[float] = []
+    v: list[float] = []
+    v2: list[float | None] = []
+    unit, name = "", key
+    for entry in rows.order_by("occurred_at", "seq").only("occurred_at", "payload"):
+        value, value2, unit = in_preferred(entry, prefs)
+        name = entry.data.get("name", key)
+        t.append(epoch(entry.occurred_at))
+        v.append(float(value))
+        v2.append(float(value2) if value2 else None)
+    if len(t) > BUDGET:
+        kept_t, v = downsample(t, v, BUDGET)
+        index = {x: i for i, x in enumerate(t)}
+        v2 = [v2[index[x]] for x in kept_t]
+        t = kept_t
+    spec = metric_specs.BUILT_IN.get(key)
+    if spec is not None:
+        name = spec.name
+        if not unit:
+            unit = prefs.get(key, spec.unit)
+    latest = dose_rows.order_by("-occurred_at").values_list("occurred_at", flat=True)[:BUDGET]
+    markers = sorted(epoch(at) for at in latest)
+    return {"type": key, "name": name, "unit": unit, "points": {"t": t, "v": v, "v2": v2}, "doses": markers}
+
+
+# A lab that measures the compound itself (not a downstream marker): the only labs a level estimate can be
+# calibrated against.
+LAB_OF_COMPOUND = {"testosterone": "testosterone_total"}
+
+
+def calibration(
+    user: User, protocol: Protocol, pk: Pk, doses: list[dict[str, Any]], prefs: dict[str, str]
+) -> dict[str, Any] | None:
+    """The model's estimate at each lab time beside the measured value; a personal scale factor (lab units per unit
+    of the estimate) and, with three or more labs, a personal half-life, each with its standard error. Shown only:
+    nothing is applied unless the person asks for it. None for a compound without such a lab, or without a curve."""
+    key = next((lab for word, lab in LAB_OF_COMPOUND.items() if word in protocol.compound.casefold()), None)
+    if key is None or pk.params is None:
+        return None
+    spec = metric_specs.BUILT_IN[key]
+    unit = prefs.get(key, spec.unit)
+    if unit not in spec.all_units():
+        unit = spec.unit
+    readings = list(
+        Entry.objects.for_user(user)
+        .of_kind(METRIC)
+        .filter(compound=key)
+        .effective()
+        .order_by("occurred_at", "seq")[:200]
+    )
+    taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
+    times = [levels.hours(r.occurred_at) for r in readings]
+    measured = [float(r.data["value"]) for r in readings]
+    estimates = levels.curve(taken, times, pk.params)
+
+    def shown(canonical: float) -> str:
+        return metric_specs.display(metric_specs.from_canonical(spec, Decimal(repr(canonical)), unit), spec, unit)
+
+    fitted = levels.fit_scale(estimates, measured)
+    half = levels.fit_half_life(taken, times, measured, pk.params)
+    per = float(metric_specs.from_canonical(spec, Decimal(1), unit))  # one canonical unit in the preferred unit
+    rows = [
+        {
+            "t": r.occurred_at.timestamp(),
+            "measured": shown(m),
+            "estimate": _sig(e),
+            "calibrated": shown(fitted[0] * e) if fitted else "",
+        }
+        for r, m, e in zip(readings, measured, estimates, strict=True)
+    ]
+    return {
+        "lab": spec.name,
+        "unit": unit,
+        "estimate_unit": protocol.current.unit,
+        "rows": rows,
+        "scale": None
+        if fitted is None
+        else {"value": float(f"{fitted[0] * per:.3g}"), "error": float(f"{fitted[1] * per:.2g}")},
+        "half_life": None
+        if half is None
+        else {
+            "value": round(half.half_life_hours, 1),
+            "error": None if half.standard_error_hours is None else round(half.standard_error_hours, 1),
+            "published": pk.params.half_life_hours,
+        },
+    }
+
+
+def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str) -> None:
+    """The person chose it: draw the curve in their lab's unit, times their own scale factor."""
+    for part in ("past", "projection"):
+        level[part]["v"] = [_sig(v * scale) for v in level[part]["v"]]
+    level["unit"] = unit
+    level["label"] = f"Estimated {lab.lower()}, scaled to your labs ({unit})"
+    level["calibrated"] = True

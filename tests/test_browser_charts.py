@@ -1,0 +1,121 @@
+"""Issue 10 in a real Chromium: the dashboard and the timelines with seeded data. Charts render (a canvas that is
+not blank, the heat map's SVG squares), ranges switch in place, the legend names the source of the parameters, the
+mesotherapy timeline says why it has no curve, and the page stays within 150 KB of JavaScript. Screenshots of the
+dashboard and the timeline at 1280x900 and 390x844 land in test-artifacts/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shotlee.guides.loader import load_guides
+from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, expect, screenshot
+from tests.charts_support import seed_doses, seed_readings
+from tests.conftest import Api, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CANVAS_INK = """(sel) => { const c = document.querySelector(sel + ' canvas'); if (!c) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+SCRIPT_BYTES = """() => performance.getEntriesByType('resource').filter(r => r.initiatorType === 'script')
+  .reduce((sum, r) => sum + r.decodedBodySize, 0)"""
+
+
+@pytest.fixture
+def world(transactional_db):
+    from shotlee.accounts.services import issue_token
+
+    load_guides()
+    user = make_user("charted", "Europe/London")
+    api = Api(issue_token(user, "browser"))
+    now = datetime.now(UTC)
+    start = (now - timedelta(days=120)).date().isoformat()
+    ids = {}
+    for name, guide, regimen in (
+        ("cyp", "testosterone-cypionate", "every-2-weeks-200-mg-canada"),
+        ("meso", "dutasteride-mesotherapy", "quarterly-0-1-mg"),
+    ):
+        response = api.post("/api/v1/protocols", {"guide": guide, "regimen": regimen, "starts_on": start})
+        assert response.status_code == 201, response.content
+        ids[name] = response.json()["id"]
+    seed_doses(user, ids["cyp"], [now - timedelta(days=d, hours=2) for d in range(112, 0, -14)], "200")
+    seed_doses(user, ids["meso"], [now - timedelta(days=80)], "0.1")
+    seed_readings(user, "weight", "Weight", "kg", [now - timedelta(days=d) for d in range(0, 60, 3)], "82")
+    for days, value in ((100, "18"), (60, "21"), (30, "19")):
+        lab = {"type": "testosterone_total", "value": value, "measured_at": (now - timedelta(days=days)).isoformat()}
+        assert api.post("/api/v1/metrics", lab).status_code == 201
+    last = api.get("/api/v1/doses").json()["items"][0]["id"]
+    assert api.post(f"/api/v1/entries/{last}/corrections", {"action": "void", "reason": "test"}).status_code == 201
+    return {"user": user, **ids}
+
+
+def log_in(page: Any, base: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Username", exact=True).fill("charted")
+    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def test_dashboard_and_timelines_draw_switch_ranges_and_explain_themselves(open_page, live_server, world):
+    base = live_server.url
+    page, problems = open_page(DESKTOP, timezone_id="Europe/London")
+    log_in(page, base)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your protocols")
+    page.wait_for_selector("[data-chart='mini'][data-drawn] canvas")
+    assert page.evaluate(CANVAS_INK, "[data-chart='mini'][data-drawn]") > 200
+    assert page.locator(".due-text").first.inner_text().strip()
+    assert page.evaluate(SCRIPT_BYTES) < 150_000
+    screenshot(page, "charts-dashboard-desktop")
+
+    page.goto(f"{base}/timeline/{world['cyp']}/")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    assert page.evaluate(CANVAS_INK, "[data-chart='timeline']") > 500
+    expect(page.locator(".legend-source")).to_contain_text("Source:")
+    expect(page.locator(".legend-source")).to_contain_text("an estimate")
+    assert page.locator(".heat-map rect.heat").count() > 100
+    page.get_by_role("link", name="7 days", exact=True).click()
+    expect(page.get_by_role("link", name="7 days", exact=True)).to_have_attribute("aria-current", "true")
+    assert "range=7d" in page.url
+    page.get_by_role("link", name="1 year", exact=True).click()
+    expect(page.locator("#chart-status")).to_have_text("Showing 1 year.")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    assert page.evaluate(CANVAS_INK, "[data-chart='timeline']") > 500
+    page.get_by_text("Table of the doses in this range").click()
+    expect(page.get_by_role("table", name="Doses of Testosterone cypionate (intramuscular)")).to_contain_text(
+        "entered in error"
+    )
+    assert page.evaluate(SCRIPT_BYTES) < 150_000
+    screenshot(page, "charts-timeline-desktop")
+
+    expect(page.locator(".calibration-fit")).to_contain_text("Your personal scale")
+    page.get_by_role("button", name="Draw the curve with my scale, in nmol/L").click()
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    expect(page.locator(".legend-source")).to_contain_text("scaled to your labs")
+    page.goto(f"{base}/metrics/?type=weight")
+    page.wait_for_selector("[data-chart='metric'][data-drawn] canvas")
+    assert page.evaluate(CANVAS_INK, "[data-chart='metric']") > 200
+    screenshot(page, "charts-metric-desktop")
+
+    page.goto(f"{base}/timeline/{world['meso']}/")
+    expect(page.locator(".no-curve")).to_contain_text("No pharmacokinetics are published for dutasteride injected")
+    assert page.locator(".site-map .site").count() >= 7
+    screenshot(page, "charts-mesotherapy-desktop")
+
+    page.goto(f"{base}/timeline/?range=all")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    assert page.locator("[data-chart='timeline']").count() == 2
+
+    phone, _ = open_page(PHONE, timezone_id="Europe/London", is_mobile=True, has_touch=True)
+    log_in(phone, base)
+    phone.wait_for_selector("[data-chart='mini'][data-drawn] canvas")
+    assert_fits_viewport(phone, "dashboard on a phone")
+    screenshot(phone, "charts-dashboard-phone")
+    phone.goto(f"{base}/timeline/{world['cyp']}/")
+    phone.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    assert_fits_viewport(phone, "timeline on a phone")
+    screenshot(phone, "charts-timeline-phone")
+    assert problems.messages == []

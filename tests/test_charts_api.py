@@ -1,0 +1,121 @@
+"""GET /api/v1/charts/...: doses flagged, the level curve with its source, why there is none, ranges, the pixel
+budget, 404 for another user's protocol, and a query count that does not grow with the history."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from shotlee.guides.loader import load_guides
+from tests.charts_support import seed_doses, seed_readings
+from tests.conftest import make_protocol
+
+
+@pytest.fixture
+def guides(db):
+    load_guides()
+
+
+def from_guide(api, slug, regimen, **extra):
+    response = api.post("/api/v1/protocols", {"guide": slug, "regimen": regimen, **extra})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_a_protocol_chart_flags_voided_and_corrected_doses_and_names_the_source(guides, alice, alice_api):
+    start = (datetime.now(UTC) - timedelta(days=60)).date().isoformat()
+    pid = from_guide(alice_api, "testosterone-cypionate", "every-2-weeks-200-mg-canada", starts_on=start)
+    now = datetime.now(UTC)
+    seed_doses(alice, pid, [now - timedelta(days=d) for d in (42, 28, 14)], "200")
+    doses = alice_api.get("/api/v1/doses").json()["items"]
+    newest, middle = doses[0]["id"], doses[1]["id"]
+    assert (
+        alice_api.post(f"/api/v1/entries/{newest}/corrections", {"action": "void", "reason": "test"}).status_code == 201
+    )
+    fixed = alice_api.post(
+        f"/api/v1/entries/{middle}/corrections", {"action": "correct", "reason": "t", "amount": "150"}
+    )
+    assert fixed.status_code == 201, fixed.content
+
+    body = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "90d"}).json()
+    statuses = sorted(d["status"] for d in body["doses"])
+    assert statuses == ["corrected", "effective", "effective", "voided"]
+    assert [d["amount"] for d in body["doses"] if d["status"] == "effective"] == [200.0, 150.0]
+    level = body["level"]
+    assert level["available"] and level["source"]["citation"] and level["half_life_hours"] == 192
+    assert level["past"]["t"] and level["projection"]["t"][0] >= level["past"]["t"][-1] - 1
+    # The voided dose left the curve: at its time the level only decays (a new dose would make it jump).
+    t, v = level["past"]["t"], level["past"]["v"]
+    voided_at = next(d["t"] for d in body["doses"] if d["status"] == "voided")
+    before = max(i for i, x in enumerate(t) if x < voided_at)
+    assert v[before + 1] <= v[before]
+    assert len(t) <= 2000 and len(level["projection"]["t"]) <= 2000
+
+
+def test_mesotherapy_has_no_curve_and_says_why(guides, alice_api):
+    pid = from_guide(alice_api, "dutasteride-mesotherapy", "quarterly-0-1-mg")
+    level = alice_api.get(f"/api/v1/charts/protocols/{pid}").json()["level"]
+    assert not level["available"] and "scalp" in level["why_not"]
+
+
+def test_a_protocol_without_a_guide_says_why_it_has_no_curve(alice_api):
+    pid = make_protocol(alice_api)["id"]
+    level = alice_api.get(f"/api/v1/charts/protocols/{pid}").json()["level"]
+    assert not level["available"] and "guide" in level["why_not"]
+
+
+def test_another_user_s_protocol_is_a_404_like_a_missing_one(alice_api, bob_api):
+    pid = make_protocol(alice_api)["id"]
+    theirs = bob_api.get(f"/api/v1/charts/protocols/{pid}")
+    missing = bob_api.get("/api/v1/charts/protocols/00000000-0000-4000-8000-000000000000")
+    assert theirs.status_code == missing.status_code == 404 and theirs.content == missing.content
+    assert bob_api.get("/api/v1/charts/timeline").json() == {"items": []}
+
+
+def test_bad_ranges_and_metric_types_name_the_field(alice_api):
+    pid = make_protocol(alice_api)["id"]
+    bad = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "2w"})
+    assert bad.status_code == 422 and "range" in bad.content.decode()
+    assert alice_api.get("/api/v1/charts/metrics", {"type": "nonsense"}).status_code == 404
+    missing = alice_api.get("/api/v1/charts/metrics", {"range": "all"})
+    assert missing.status_code == 422 and "type" in missing.content.decode()
+
+
+def test_metric_series_is_in_the_preferred_unit_with_dose_markers(alice, alice_api):
+    alice.profile.units = '{"weight": "lb"}'
+    alice.profile.save()
+    pid = make_protocol(alice_api)["id"]
+    now = datetime.now(UTC)
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=d) for d in range(5)], "100")
+    seed_doses(alice, pid, [now - timedelta(days=2)], "0.25")
+    body = alice_api.get("/api/v1/charts/metrics", {"type": "weight", "range": "30d"}).json()
+    assert body["unit"] == "lb" and body["points"]["v"][0] == pytest.approx(220.5, abs=0.1)
+    assert len(body["doses"]) == 1
+
+
+def queries(api, path, params):
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(path, params).status_code == 200
+    return len(captured)
+
+
+def test_query_counts_do_not_grow_with_the_history(guides, alice, alice_api):
+    start = (datetime.now(UTC) - timedelta(days=400)).date().isoformat()
+    pid = from_guide(alice_api, "testosterone-cypionate", "every-2-weeks-200-mg-canada", starts_on=start)
+    now = datetime.now(UTC)
+    seed_doses(alice, pid, [now - timedelta(days=300)], "200")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=300)])
+    small = [
+        queries(alice_api, f"/api/v1/charts/protocols/{pid}", {"range": "all"}),
+        queries(alice_api, "/api/v1/charts/metrics", {"type": "weight", "range": "all"}),
+        queries(alice_api, "/api/v1/charts/timeline", {"range": "1y"}),
+    ]
+    seed_doses(alice, pid, [now - timedelta(days=299 - d) for d in range(0, 290, 2)], "200")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=299 - d) for d in range(290)])
+    large = [
+        queries(alice_api, f"/api/v1/charts/protocols/{pid}", {"range": "all"}),
+        queries(alice_api, "/api/v1/charts/metrics", {"type": "weight", "range": "all"}),
+        queries(alice_api, "/api/v1/charts/timeline", {"range": "1y"}),
+    ]
+    assert large == small

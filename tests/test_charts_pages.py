@@ -1,0 +1,125 @@
+"""The dashboard, the timelines, the site map, the calibration and the metric chart as pages (server side)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from shotlee.charts.sites import rotation
+from shotlee.guides.loader import load_guides
+from tests.charts_support import seed_doses, seed_readings
+from tests.conftest import make_protocol
+
+
+@pytest.fixture
+def guides(db):
+    load_guides()
+
+
+@pytest.fixture
+def web(alice):
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+def from_guide(api, slug, regimen, **extra):
+    response = api.post("/api/v1/protocols", {"guide": slug, "regimen": regimen, **extra})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_a_new_person_sees_where_to_start(web):
+    page = web.get("/").content.decode()
+    assert "Start from a guide" in page and "No readings yet" in page
+
+
+def test_the_dashboard_puts_overdue_first_with_a_countdown_and_the_year_when_not_this_year(alice, alice_api, web):
+    now = datetime.now(UTC)
+    later = make_protocol(alice_api, name="Later one", starts_on=(now + timedelta(days=400)).date().isoformat())
+    late = make_protocol(alice_api, name="Late one", starts_on=(now - timedelta(days=20)).date().isoformat())
+    seed_doses(alice, late["id"], [now - timedelta(days=10)], "0.25")
+    page = web.get("/").content.decode()
+    assert page.index("Late one") < page.index("Later one")
+    assert "overdue</strong>" in page and "days overdue" in page
+    assert str((now + timedelta(days=400)).year) in page.split("Later one")[1].split("</dd>")[1]
+    assert 'id="chart-data"' in page and later["id"] in page
+
+
+def test_dashboard_queries_do_not_grow_with_the_history(alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = make_protocol(alice_api, starts_on=(now - timedelta(days=400)).date().isoformat())["id"]
+    seed_doses(alice, pid, [now - timedelta(days=300)], "0.25")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=300)])
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert web.get("/").status_code == 200
+        return len(captured)
+
+    small = count()
+    seed_doses(alice, pid, [now - timedelta(days=299 - d) for d in range(0, 290, 7)], "0.25")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=299 - d) for d in range(290)])
+    assert count() == small
+
+
+def test_mesotherapy_timeline_says_why_and_maps_the_scalp_zones(guides, alice, alice_api, web):
+    pid = from_guide(alice_api, "dutasteride-mesotherapy", "quarterly-0-1-mg")
+    page = web.get(f"/timeline/{pid}/").content.decode()
+    assert "No level curve" in page and "scalp dermis" in page
+    assert "Scalp zones seen from above" in page and "vertex/crown" in page
+
+
+def test_sites_place_known_words_and_keep_the_rest_in_the_table():
+    doses = [
+        {"status": "effective", "t": 10.0, "sites": ["abdomen left"]},
+        {"status": "voided", "t": 20.0, "sites": ["abdomen right"]},
+        {"status": "effective", "t": 30.0, "sites": ["behind the ear"]},
+    ]
+    effects = [{"site": "Abdomen Left", "symptom": "redness", "severity": 3, "t": 11.0}]
+    sites = rotation(["abdomen left", "abdomen right", "left ventrogluteal"], doses, effects)
+    by_name = {s.name: s for s in sites}
+    assert by_name["abdomen left"].last_used == 10.0 and by_name["abdomen left"].reactions
+    assert by_name["abdomen right"].uses == 0  # the voided dose does not count
+    assert by_name["abdomen left"].x > by_name["abdomen right"].x  # front view: your left on the right
+    assert by_name["left ventrogluteal"].drawing == "body" and by_name["behind the ear"].drawing == ""
+
+
+def test_labs_sit_beside_the_estimate_and_the_personal_scale_is_applied_only_when_chosen(guides, alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = from_guide(
+        alice_api,
+        "testosterone-cypionate",
+        "every-2-weeks-200-mg-canada",
+        starts_on=(now - timedelta(days=60)).date().isoformat(),
+    )
+    seed_doses(alice, pid, [now - timedelta(days=d) for d in (56, 42, 28, 14)], "200")
+    for days, value in ((50, "20"), (35, "22"), (20, "21"), (5, "24")):
+        response = alice_api.post(
+            "/api/v1/metrics",
+            {
+                "type": "testosterone_total",
+                "value": value,
+                "unit": "nmol/L",
+                "measured_at": (now - timedelta(days=days)).isoformat(),
+            },
+        )
+        assert response.status_code == 201, response.content
+    page = web.get(f"/timeline/{pid}/").content.decode()
+    assert "Your labs beside the estimate" in page and "Your personal scale" in page
+    assert "the half-life that fits them best" in page
+    assert "scaled to your labs" not in page  # shown, never applied by itself
+    chosen = web.get(f"/timeline/{pid}/", {"calibrated": "1", "range": "90d"}).content.decode()
+    assert "scaled to your labs (nmol/L)" in chosen and "Show the plain estimate again" in chosen
+
+
+def test_the_metrics_page_draws_the_chosen_metric_in_the_preferred_unit(alice, alice_api, web):
+    alice.profile.units = '{"weight": "lb"}'
+    alice.profile.save()
+    now = datetime.now(UTC)
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=d) for d in range(3)], "100")
+    page = web.get("/metrics/", {"type": "weight"}).content.decode()
+    assert 'data-chart="metric"' in page and "Weight in lb" in page and "220.5" in page
+    assert "Choose one metric above" in web.get("/metrics/").content.decode()
