@@ -1,6 +1,6 @@
 """The dashboard, the timelines, the site map, the calibration and the metric chart as pages (server side)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -38,13 +38,15 @@ def test_a_new_person_sees_where_to_start(web):
 
 def test_the_dashboard_puts_overdue_first_with_a_countdown_and_the_year_when_not_this_year(alice, alice_api, web):
     now = datetime.now(UTC)
-    later = make_protocol(alice_api, name="Later one", starts_on=(now + timedelta(days=400)).date().isoformat())
+    # Next year's first day: always another year, and never more than a year ahead (such a start is refused).
+    next_year = date(now.year + 1, 1, 1)
+    later = make_protocol(alice_api, name="Later one", starts_on=next_year.isoformat())
     late = make_protocol(alice_api, name="Late one", starts_on=(now - timedelta(days=20)).date().isoformat())
     seed_doses(alice, late["id"], [now - timedelta(days=10)], "0.25")
     page = web.get("/").content.decode()
     assert page.index("Late one") < page.index("Later one")
     assert "overdue</strong>" in page and "days overdue" in page
-    assert str((now + timedelta(days=400)).year) in page.split("Later one")[1].split("</dd>")[1]
+    assert str(next_year.year) in page.split("Later one")[1].split("</dd>")[1]
     assert 'id="chart-data"' in page and later["id"] in page
 
 
