@@ -24,7 +24,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   // Signed out (logged out, or the session ended): forget the pages kept for offline use on this device.
   var forget = function () { if (window.caches) caches.delete("shotlee-pages"); };
-  if (!document.body.dataset.user) forget();
+  if (!document.body.dataset.user && !("offlinePage" in document.body.dataset)) forget();
   document.querySelectorAll("form[data-logout]").forEach(function (form) { form.addEventListener("submit", forget); });
   document.querySelectorAll("[data-detect-timezone]").forEach(function (input) {
     try {

@@ -81,10 +81,11 @@
   function render(note) {
     var panel = document.getElementById("sync");
     var box = document.getElementById("sync-body");
-    if (!panel || !box) return;
+    var status = document.getElementById("sync-note");
+    if (!panel || !box || !status) return;
     var items = load();
     box.textContent = "";
-    if (note) box.appendChild(el("p", "sync-note", note)).setAttribute("role", "status");
+    if (note !== undefined) status.textContent = note;
     var list = el("ul", "sync-list");
     items.forEach(function (item) {
       var li = list.appendChild(el("li", "card sync-item state-" + item.state));
@@ -113,7 +114,7 @@
       }
     });
     if (items.length) box.appendChild(list);
-    panel.hidden = !items.length && !note;
+    panel.hidden = !items.length && !status.textContent;
   }
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -163,29 +164,28 @@
   var running = false;
   function sync() {
     if (running || !navigator.onLine) return;
-    var work = function () {
-      running = true;
-      var sent = 0, login = false;
-      var next = function () {
-        var item = load().filter(function (i) { return i.state === "waiting"; })[0];
-        if (!item || login) return Promise.resolve();
-        update(item.id, { state: "sending" });
-        render();
-        return send(item).then(function (result) {
-          if (result.state === "sent") { drop(item.id); sent += 1; return next(); }
-          login = !!result.login;
-          update(item.id, result);
-          return result.state === "waiting" ? null : next();
-        }, function () { update(item.id, { state: "waiting" }); });
-      };
-      return next().then(function () {
-        running = false;
-        var note = login ? "Log in again to send the entries waiting on this device."
-          : sent ? sent + (sent === 1 ? " entry" : " entries") + " sent." : "";
-        render(note);
-        if (sent) document.dispatchEvent(new CustomEvent("shotlee:synced", { detail: { sent: sent } }));
-      });
+    running = true;
+    var sent = 0, tried = 0, login = false;
+    var next = function () {
+      var item = load().filter(function (i) { return i.state === "waiting"; })[0];
+      if (!item || login) return Promise.resolve();
+      tried += 1;
+      update(item.id, { state: "sending" });
+      render();
+      return send(item).then(function (result) {
+        if (result.state === "sent") { drop(item.id); sent += 1; return next(); }
+        login = !!result.login;
+        update(item.id, result);
+        return result.state === "waiting" ? null : next();
+      }, function () { update(item.id, { state: "waiting" }); }); // the network failed again: later
     };
+    var finish = function () {
+      running = false;
+      if (!tried) return;
+      render(login ? "Log in again to send the entries waiting on this device."
+        : sent ? sent + (sent === 1 ? " entry" : " entries") + " sent." : "");
+    };
+    var work = function () { return next().then(finish, finish); };
     // One sender at a time across this person's tabs.
     if (navigator.locks) navigator.locks.request("shotlee-sync", work);
     else work();
