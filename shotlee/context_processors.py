@@ -22,7 +22,6 @@ NAV = (
     "accounts:logout",
     "accounts:login",
     "accounts:signup",
-    "reports:data",
     "service_worker",
 )
 ASSETS = {

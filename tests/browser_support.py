@@ -177,6 +177,16 @@ def fill_protocol(page: Any, values: dict[str, str]) -> None:
             control.fill(value)
 
 
+def nav_to(page: Any, name: str) -> None:
+    """Follow a link of the main navigation; on a phone, the links past the tab bar are behind "More"."""
+    nav = page.get_by_role("navigation", name="Main")
+    link = nav.get_by_role("link", name=name, exact=True)
+    more = nav.get_by_role("button", name="More")
+    if not link.is_visible() and more.is_visible():
+        more.click()
+    link.click()
+
+
 def main(page: Any) -> Any:
     """The page's <main>: the nav has its own "Log dose" link, so page-level buttons are looked up here."""
     return page.get_by_role("main")
