@@ -16,13 +16,25 @@ NAV = (
     "protocols:list",
     "symptoms:list",
     "metrics:list",
+    "metrics:log",
+    "charts:timeline",
+    "supplies:list",
+    "reminders:settings",
     "guides:index",
     "accounts:settings",
     "accounts:logout",
     "accounts:login",
     "accounts:signup",
+    "service_worker",
 )
-ASSETS = {"favicon": "favicon.svg", "css": "css/app.css", "js": "js/app.js"}
+ASSETS = {
+    "favicon": "favicon.svg",
+    "css": "css/app.css",
+    "js": "js/app.js",
+    "offline_js": "js/offline.js",
+    "manifest": "manifest.webmanifest",
+    "icon_192": "icons/icon-192.png",
+}
 
 
 @functools.cache

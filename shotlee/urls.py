@@ -4,6 +4,7 @@ from django.urls import include, path
 from shotlee.accounts.views import admin_login
 from shotlee.api.urls import api
 from shotlee.charts import views as charts
+from shotlee.web import views as web
 
 urlpatterns = [
     path("api/v1/", api.urls),  # first: most requests are API calls, and resolving walks this list in order
@@ -19,6 +20,9 @@ urlpatterns = [
     path("supplies/", include("shotlee.supplies.urls")),
     path("", include("shotlee.reports.urls")),  # calendar/ and data/
     path("timeline/", include("shotlee.charts.urls")),
+    path("sw.js", web.service_worker, name="service_worker"),  # at the root: a worker's scope is its folder
+    path("offline/", web.offline, name="offline"),
+    path("welcome/", web.welcome, name="welcome"),
     # The admin logs in through the site's log-in (lockout, two-step verification): one way in to protect.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

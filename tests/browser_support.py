@@ -7,6 +7,7 @@ in which case they fail.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,6 +179,16 @@ def fill_protocol(page: Any, values: dict[str, str]) -> None:
             control.fill(value)
 
 
+def nav_to(page: Any, name: str) -> None:
+    """Follow a link of the main navigation; on a phone, the links past the tab bar are behind "More"."""
+    nav = page.get_by_role("navigation", name="Main")
+    link = nav.get_by_role("link", name=name, exact=True)
+    more = nav.get_by_role("button", name="More")
+    if not link.is_visible() and more.is_visible():
+        more.click()
+    link.click()
+
+
 def main(page: Any) -> Any:
     """The page's <main>: the nav has its own "Log dose" link, so page-level buttons are looked up here."""
     return page.get_by_role("main")
@@ -218,3 +229,30 @@ _CONTRAST_JS = """() => {
 def low_contrast_text(page: Any) -> list[str]:
     """Each piece of visible text on the page that fails WCAG AA contrast, described for a failure message."""
     return page.evaluate(_CONTRAST_JS)
+
+
+# axe-core, vendored for the tests only (tests/vendor/README.md), run with the WCAG 2.2 AA rule set.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+_AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], preload: false});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 200))}));
+}"""
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8") + "\n;void 0"
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.2 AA violations on the page as it is now (the script is evaluated through the DevTools
+    protocol, so the page's Content-Security-Policy stays on)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe_source())
+    return page.evaluate(_AXE_RUN, AXE_TAGS)
+
+
+def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v for v in violations if v["impact"] in ("serious", "critical")]

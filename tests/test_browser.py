@@ -84,10 +84,15 @@ class Journey:
             f"xpath=//dl[contains(@class,'facts')]/dt[normalize-space()='{term}']/following-sibling::dd[1]"
         )
 
-    # (1) Sign up and land on the empty dashboard.
+    # (1) Sign up, see the first-run page's two ways to start, skip it and land on the empty dashboard.
     def sign_up(self) -> None:
         page = self.page
         sign_up(page, self.base, self.username, PASSWORD)
+        expect(page).to_have_url(self.base + "/welcome/")
+        expect(page.get_by_role("link", name="Start from a guide")).to_be_visible()
+        expect(page.get_by_role("link", name="Set up a protocol by hand")).to_be_visible()
+        self.landed("first-run page")
+        page.get_by_role("link", name="Skip for now and go to the dashboard").click()
         expect(page).to_have_url(self.base + "/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Your protocols")
         expect(main(page).get_by_text("You are not tracking anything yet.")).to_be_visible()

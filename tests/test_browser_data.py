@@ -18,7 +18,16 @@ import requests
 from shotlee.accounts.services import issue_token
 from shotlee.ledger.models import Entry, Tombstone
 from shotlee.lib import exportcheck
-from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, expect, low_contrast_text, main, screenshot
+from tests.browser_support import (
+    DESKTOP,
+    PHONE,
+    assert_fits_viewport,
+    expect,
+    low_contrast_text,
+    main,
+    nav_to,
+    screenshot,
+)
 from tests.conftest import PASSWORD, Api, make_protocol, make_user
 from tests.mail_support import smtp_server
 
@@ -62,7 +71,7 @@ def test_download_each_export_and_check_the_kept_copy(open_page, live_server, vi
     seeded("dora")
     page, problems = open_page(VIEWPORTS[viewport])
     log_in(page, live_server.url, "dora")
-    page.get_by_role("link", name="Settings").click()
+    nav_to(page, "Settings")
     page.get_by_role("link", name="Your data").click()
     expect(page.get_by_role("heading", name="Your data", level=1)).to_be_visible()
     look(page, "your-data", viewport)

@@ -26,6 +26,7 @@ from tests.browser_support import (
     expect,
     low_contrast_text,
     main,
+    nav_to,
     screenshot,
     sign_up,
 )
@@ -47,7 +48,7 @@ def field(page: Any, label: str) -> Any:
 
 
 def nav(page: Any, name: str) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    nav_to(page, name)
 
 
 def no_sideways_scroll(page: Any, where: str) -> None:
@@ -70,7 +71,7 @@ class Visit:
     def start_the_protocol_from_its_guide(self) -> None:
         page = self.page
         sign_up(page, self.base, self.username, PASSWORD)
-        expect(page).to_have_url(self.base + "/")
+        expect(page).to_have_url(self.base + "/welcome/")  # the first-run page
         page.goto(self.base + TRACK)
         expect(page.get_by_role("heading", level=1)).to_have_text("Track Dutasteride mesotherapy")
         page.get_by_role("button", name="Save protocol").click()

@@ -68,6 +68,9 @@ KNOWN_ROUTES = {
     "reminders/",
     "reminders/push/subscribe/",
     "reminders/push/unsubscribe/",
+    "sw.js",
+    "offline/",
+    "welcome/",
     "api/v1/",
     "api/v1/openapi.json",
     "api/v1/docs",
@@ -321,6 +324,7 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
         "/data/check/",
         "/data/import/",
         "/data/report/",
+        "/welcome/",
     ]:
         response = anonymous.get(path)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], path
@@ -329,5 +333,14 @@ def test_the_api_needs_a_token_and_pages_need_a_login(alice_world):
     # The code step of a log-in belongs to the session that passed the password step; without one, back to log-in.
     response = anonymous.get("/accounts/login/code/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
-    for path in ["/", "/accounts/signup/", "/accounts/login/", "/api/v1/openapi.json", "/guides/", "/api/v1/guides"]:
+    for path in [
+        "/",
+        "/accounts/signup/",
+        "/accounts/login/",
+        "/api/v1/openapi.json",
+        "/guides/",
+        "/api/v1/guides",
+        "/sw.js",
+        "/offline/",
+    ]:
         assert anonymous.get(path).status_code == 200, path

@@ -156,6 +156,9 @@ class Journey:
         self.ok(anonymous.post("/accounts/login/", {"username": "dora", "password": PASSWORD}), "accounts/login/")
         web = anonymous
         self.ok(web.get("/"), "")
+        self.ok(web.get("/welcome/"), "welcome/")
+        self.ok(web.get("/offline/"), "offline/")
+        self.ok(anonymous.get("/sw.js"), "sw.js")
 
         api = Api()
         self.ok(api.post("/api/v1/auth/register", {"username": "erin", "password": PASSWORD}), "api/v1/auth/register")

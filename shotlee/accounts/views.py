@@ -75,7 +75,7 @@ def signup(request: SignedIn) -> HttpResponse:
                 errors = exc.errors
             else:
                 login(request, user, backend="shotlee.accounts.backends.ProfileBackend")
-                return redirect(next_url or "home")
+                return redirect(next_url or "welcome")  # the first-run page: a guide, or a protocol by hand
     context = {"errors": errors, "values": values, "next": next_url, "invite": raw_invite if invite else ""}
     return render(request, "accounts/signup.html", context, status=422 if errors else 200)
 
