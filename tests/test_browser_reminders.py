@@ -1,5 +1,5 @@
 """Reminders in a real Chromium: the settings page's calendar link (on the public address, a webcal link, a copy
-button that really copies), the reminder settings per protocol, and the service worker's push handler showing the
+button that really copies), the reminder settings per protocol, and the app's service worker showing the
 notification the server's message asks for (a push delivered through the DevTools protocol, as a push service
 would deliver it). Desktop and phone; screenshots of the settings page land in test-artifacts/."""
 
@@ -57,26 +57,21 @@ def reminders_and_calendar(page: Any, base: str, username: str, label: str, phon
 
 
 def push_handler_shows_the_notification(page: Any, base: str) -> None:
-    """The handler static/js/sw-push.js adds to the app's service worker, registered on its own for this check."""
+    """The app's service worker (/sw.js) loads static/js/sw-push.js: a push delivered to it shows the notification."""
     page.goto(base + "/accounts/settings/")
-    # With VAPID keys the page offers push; without the app's service worker for its pages, push.js says why.
     expect(
         page.get_by_role("group", name="Semaglutide weekly").get_by_label("As a notification on my devices")
     ).to_be_visible()
-    expect(page.locator("[data-push-status]")).to_contain_text("not installed yet")
-    expect(page.get_by_role("button", name="Allow notifications on this device")).to_be_hidden()
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # app.js registers the worker on every page
+    page.reload()  # push.js looks for the worker when the page loads
+    expect(page.get_by_role("button", name="Allow notifications on this device")).to_be_visible()
     expect(page.get_by_role("button", name="Stop notifications on this device")).to_be_hidden()
-    page.evaluate(
-        "navigator.serviceWorker.register('/static/js/sw-push.js', {scope: '/static/js/'})"
-        ".then(r => new Promise(done => { const w = r.installing || r.waiting || r.active;"
-        " if (w.state === 'activated') done(); w.addEventListener('statechange', () => w.state === 'activated' && done()); }))"
-    )
     cdp = page.context.new_cdp_session(page)
     registrations: list[dict[str, Any]] = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
     cdp.send("ServiceWorker.enable")
     page.wait_for_timeout(200)
-    found = [r for r in registrations if r["scopeURL"].endswith("/static/js/")]
+    found = [r for r in registrations if r["scopeURL"] == base + "/"]
     assert found, registrations
     message = {"title": "Dose due: Sema 0.25 mg", "body": "Sema is due now.", "url": "/doses/log/", "tag": "x-due"}
     cdp.send(
@@ -86,7 +81,7 @@ def push_handler_shows_the_notification(page: Any, base: str) -> None:
     shown = None
     for _ in range(50):
         shown = page.evaluate(
-            "navigator.serviceWorker.getRegistration('/static/js/').then(r => r.getNotifications())"
+            "navigator.serviceWorker.getRegistration('/').then(r => r.getNotifications())"
             ".then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag})))"
         )
         if shown:
