@@ -273,7 +273,7 @@ def test_weight_and_glucose_in_preferred_units_are_stored_canonically_and_shown_
     )
     assert weight.data["entered"] == {"value": "176.4", "unit": "lb"}
     items = list_items(web.get("/metrics/"), "metric")
-    shown = {m.group(1): (m.group(2), m.group(3)) for m in (re.search(r"#\d+ (\w+): ([\d.]+) (\S+)", i) for i in items)}
+    shown = {m.group(1): (m.group(2), m.group(3)) for m in (re.search(r"^(\w+): ([\d.]+) (\S+)", i) for i in items)}
     # Back in the preferred unit, rounded to what was typed: no 176.39999 or 98.99 from the round trip.
     assert shown["Weight"] == ("176.4", "lb")
     assert shown["Glucose"][1] == "mg/dL" and Decimal(shown["Glucose"][0]) == Decimal(99)
@@ -358,7 +358,7 @@ def test_a_lab_after_a_dose_shows_the_hours_after_the_last_dose(web, alice_api, 
     ]
     [item] = list_items(web.get("/metrics/"), "metric")
     assert "Total testosterone:" in item and "lab" in item
-    assert "36.5 h after the last Dutasteride mesotherapy dose" in item
+    assert "1 day and 12 hours after the last Dutasteride mesotherapy dose" in item
     # A lab drawn before any dose has no such line; a weight (not a lab) never has one.
     log_metric(web, "weight", value="80", unit="kg")
     weight = Entry.objects.get(kind="metric", compound="weight")

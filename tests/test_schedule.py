@@ -152,3 +152,18 @@ def test_weekday_schedules_land_on_a_listed_weekday_within_a_week(moment, tz, da
     due = advance(moment, Schedule(weekdays=tuple(sorted(days))), tz).astimezone(UTC)
     assert due > moment and due - moment <= timedelta(days=7, hours=3)
     assert due.astimezone(tz).weekday() in days
+
+
+def test_an_interval_in_hours_is_said_in_days_or_weeks_when_it_is_whole_ones():
+    from shotlee.lib.schedule import every_hours
+
+    assert [every_hours(h) for h in (168, 336, 2184, 72, 24, 12, 1, "36.5")] == [
+        "every week",
+        "every 2 weeks",
+        "every 13 weeks",
+        "every 3 days",
+        "every 24 hours",
+        "every 12 hours",
+        "every hour",
+        "every 36.5 hours",
+    ]

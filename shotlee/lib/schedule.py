@@ -61,8 +61,21 @@ class Schedule:
         if self.weekdays:
             names = ", ".join(calendar.day_name[d] for d in self.weekdays)
             return f"every {names}"
+        if self.unit == "hours" and self.every is not None:
+            return every_hours(self.every)
         unit = self.unit[:-1] if self.every == 1 else self.unit
         return f"every {unit}" if self.every == 1 else f"every {self.every} {unit}"
+
+
+def every_hours(hours: int | float | Decimal | str) -> str:
+    """An interval in hours as a person says it: "every 7 days", not "every 168 hours" (whole days and weeks only)."""
+    value = Decimal(str(hours))
+    if value > 24 and value % 168 == 0:
+        weeks = int(value / 168)
+        return "every week" if weeks == 1 else f"every {weeks} weeks"
+    if value > 24 and value % 24 == 0:
+        return f"every {int(value / 24)} days"
+    return "every hour" if value == 1 else f"every {value.normalize():f} hours"
 
 
 def add_months(day: date, months: int) -> date:

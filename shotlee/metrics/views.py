@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -39,6 +40,16 @@ def heading(name: str) -> str:
     return name if any(c.isupper() for c in first[1:]) else name[:1].lower() + name[1:]
 
 
+def _since(gap: dict[str, Any]) -> str:
+    """How long after the last dose a lab was drawn, in words ("329 days and 7 hours", not "7903.4 h")."""
+    hours = int(Decimal(str(gap["hours"])))
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or not days:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}" if hours else "less than an hour")
+    return f"{' and '.join(parts)} after the last {gap['name']} dose"
+
+
 def metric_list(request: SignedIn) -> HttpResponse:
     profile = request.profile
     types = _types(request.user)
@@ -49,7 +60,10 @@ def metric_list(request: SignedIn) -> HttpResponse:
     items = []
     for entry in rows:
         value, value2, unit = in_preferred(entry, profile.preferred_units)
-        items.append({"entry": entry, "data": entry.data, "value": value, "value2": value2, "unit": unit})
+        since = [_since(c) for c in entry.data.get("since_last_dose", [])]
+        items.append(
+            {"entry": entry, "data": entry.data, "value": value, "value2": value2, "unit": unit, "since": since}
+        )
     context = {"items": items, "types": types, "type": key, "recorded": request.GET.get("recorded") == "1"}
     return render(request, "metrics/metric_list.html", context)
 

@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.db import models
 
 from shotlee.lib import rules
-from shotlee.lib.schedule import Schedule
+from shotlee.lib.schedule import Schedule, every_hours
 from shotlee.lib.units import Unit, to_micro
 
 # The record kinds of protocol versions and of doses in the ledger. Doses are the doses app's records; their kind
@@ -124,7 +124,7 @@ class ProtocolSettings:
         plan = self.plan()
         if plan is not None:
             return plan.describe()
-        return f"every {self.interval_hours} hours" if self.interval_hours is not None else ""
+        return every_hours(self.interval_hours) if self.interval_hours is not None else ""
 
     @property
     def sessions(self) -> int | None:
