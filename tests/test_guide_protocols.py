@@ -120,6 +120,7 @@ def test_a_finite_course_counts_its_sessions_and_ends(web, api, alice):
         body = {"protocol": protocol["id"], "amount": "1", "occurred_at": at, "acknowledge": ["class_overlap"]}
         assert api.post("/api/v1/doses", body).status_code == 201
     assert "Session 4 of 7" in page_text(web.get(f"/protocols/{protocol['id']}/"))
+    assert "session 4 of 7 next" in page_text(web.get("/"))  # the dashboard says where the course stands
     for week in (3, 5, 7, 11):
         at = (start + timedelta(weeks=week)).isoformat()
         assert (
@@ -128,6 +129,8 @@ def test_a_finite_course_counts_its_sessions_and_ends(web, api, alice):
     body = api.get(f"/api/v1/protocols/{protocol['id']}").json()
     assert body["next_due_at"] is None and body["missed"] == 0  # over: nothing due, nothing missed, forever
     assert "Course complete: all 7 sessions done." in page_text(web.get(f"/protocols/{protocol['id']}/"))
+    dashboard = page_text(web.get("/"))
+    assert "all 7 sessions done" in dashboard and "overdue" not in dashboard
 
 
 def test_sites_come_from_the_regimen(api):
