@@ -96,13 +96,13 @@ class Journey:
         expect(page).to_have_url(self.base + "/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Your protocols")
         expect(main(page).get_by_text("You are not tracking anything yet.")).to_be_visible()
-        expect(page.get_by_role("link", name="Create your first protocol")).to_be_visible()
+        expect(page.get_by_role("link", name="Create your own protocol")).to_be_visible()
         self.landed("dashboard")
 
     # (2) Create a protocol from the empty state; its page shows the values and the version.
     def create_protocol(self) -> None:
         page = self.page
-        page.get_by_role("link", name="Create your first protocol").click()
+        page.get_by_role("link", name="Create your own protocol").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("New protocol")
         self.landed("new protocol form")
         fill_protocol(page, PROTOCOL)

@@ -177,7 +177,7 @@ class Visit:
         expect(weight).to_contain_text("Weight: 176.4 lb")
         expect(lab).to_contain_text(re.compile(r"Total testosterone: 650(\.0+)? ng/dL"))
         expect(lab.locator(".badge", has_text="lab")).to_be_visible()
-        expect(lab).to_contain_text(re.compile(r"[\d.]+ h after the last Dutasteride mesotherapy dose"))
+        expect(lab).to_contain_text(re.compile(r"(an hour|hours?|days?) after the last Dutasteride mesotherapy dose"))
         expect(page.locator(".badge.warn")).to_have_count(0)
         self.landed("metrics list")
         screenshot(page, f"metrics-list-{self.label}")

@@ -79,7 +79,7 @@ def push_handler_shows_the_notification(page: Any, base: str) -> None:
         {"origin": base, "registrationId": found[0]["registrationId"], "data": json.dumps(message)},
     )
     shown = None
-    for _ in range(50):
+    for _ in range(150):  # the worker may have to start (and load its push handlers) first
         shown = page.evaluate(
             "navigator.serviceWorker.getRegistration('/').then(r => r.getNotifications())"
             ".then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag})))"
