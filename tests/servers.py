@@ -93,7 +93,8 @@ def free_port() -> int:
 class Gunicorn:
     """Shotlee under gunicorn on 127.0.0.1, in its own process group so SIGKILL takes the master and its workers."""
 
-    def __init__(self, log_path: Path, workers: int = 2):
+    def __init__(self, log_path: Path, workers: int = 2, **env: str):
+        self.env = env  # settings of the server's own, e.g. API_WRITES_PER_MINUTE for a load beyond a person's rate
         self.port = free_port()
         self.workers = workers
         self.log_path = log_path
@@ -108,7 +109,9 @@ class Gunicorn:
         cmd = [sys.executable, "-m", "gunicorn", "shotlee.wsgi:application", "-w", str(self.workers)]
         cmd += ["-b", f"127.0.0.1:{self.port}", "--no-control-socket", "--log-level", "warning", "--timeout", "60"]
         with open(self.log_path, "ab") as sink:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=app_env(), stdout=sink, stderr=sink, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=app_env(**self.env), stdout=sink, stderr=sink, start_new_session=True
+            )
         self.starts += 1
 
     def ready(self, timeout: float = 60.0) -> None:

@@ -178,7 +178,8 @@ def test_kill_9_of_the_app_server_loses_no_acknowledged_write(alice, tmp_path):
     token = issue_token(alice)
     bystander = make_user("bob")  # another chain that must verify too
     writes = make_writes(WRITES * 3)  # more than enough: clients stop taking new ones at N acknowledged
-    server = Gunicorn(tmp_path / "gunicorn.log")
+    # 200 writes by one person in well under a minute: past the per-person API write rate (60 a minute, 429s).
+    server = Gunicorn(tmp_path / "gunicorn.log", API_WRITES_PER_MINUTE="100000")
     run = Run(server, token, writes)
     rng = random.Random(SEED)
     started = time.monotonic()
