@@ -15,6 +15,7 @@ Shotlee imports used (the list the bench depends on):
 - shotlee.ledger.models: Entry, Checkpoint, LedgerHead
 - shotlee.protocols.models: DOSE (the record kind of doses)
 - shotlee.ledger.verify: _VERIFIED (the memo of verified rows, cleared for "first view" timings)
+- shotlee.ledger.memo: forget (the memo of dashboard and chart data, cleared for the charts' "first view" rows)
 - shotlee.lib.hashchain: canonical_text, format_decimal, sign_checkpoint
 - shotlee.lib.classes: compound_key
 - shotlee.lib.units: Unit, to_micro
@@ -54,6 +55,7 @@ __all__ = [
     "Entry",
     "LedgerHead",
     "chain_rows",
+    "forget_chart_memo",
     "forget_verified",
     "head_of",
     "new_user",
@@ -172,6 +174,13 @@ def verify_ledger(username: str | None = None) -> str:
     options = {"user": username} if username else {}
     call_command("verify_ledger", stdout=out, stderr=out, **options)
     return out.getvalue()
+
+
+def forget_chart_memo() -> None:
+    """Clear the worker's memo of dashboard and chart data (shotlee/ledger/memo.py): a view as the first after a write."""
+    from shotlee.ledger import memo
+
+    memo.forget()
 
 
 def forget_verified() -> bool:

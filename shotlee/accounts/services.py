@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from shotlee.accounts import invites
 from shotlee.accounts.models import ApiToken, CalendarToken, Invite, Profile, token_digest, valid_timezone
-from shotlee.ledger import sql
+from shotlee.ledger import memo, sql
 from shotlee.ledger.erase import erase_chain
 from shotlee.ledger.services import create_head
 
@@ -150,3 +150,4 @@ def erase_account(user: User) -> None:
         erase_chain(user)
         AccessAttempt.objects.filter(username=user.get_username()).delete()  # axes' failed log-ins, by name
         user.delete()
+    memo.forget()  # nothing of theirs stays in this worker's memory (other workers drop it within the minute)

@@ -14,10 +14,10 @@ from ninja import Field, Query, Router
 from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Input
 from shotlee.charts import data
+from shotlee.ledger import memo
 from shotlee.lib import metrics as lib
 from shotlee.metrics.models import MetricType
 from shotlee.protocols.models import Protocol
-from shotlee.protocols.status import protocol_status
 
 router = Router(tags=["charts"])
 
@@ -39,21 +39,18 @@ def protocol_chart(request: ApiCall, protocol_id: UUID, query: Query[RangeQuery]
     `step`), the estimated level (`level.past` solid, `level.projection` dashed: an estimate, with the source of its
     parameters, or `why_not` when the route has none), lab readings, side-effect severities, and adherence."""
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
-    now = timezone.now()
-    tz = request.profile.tz
-    status = protocol_status(request.auth, protocol, tz, now)
-    body = data.protocol_timeline(request.auth, protocol, query.range, tz, now, status, request.profile.preferred_units)
+    prefs, head = request.profile.preferred_units, memo.head_of(request.auth)
+    _, body = data.timeline(request.auth, protocol, query.range, request.profile.tz, timezone.now(), prefs, head)
     return JsonResponse(body)
 
 
 @router.get("/timeline", response={200: dict, 422: dict})
 def all_protocols(request: ApiCall, query: Query[RangeQuery]) -> HttpResponse:
     """Every active protocol's timeline for a range, on one time axis."""
-    now = timezone.now()
-    tz = request.profile.tz
-    prefs = request.profile.preferred_units
+    now, tz, prefs = timezone.now(), request.profile.tz, request.profile.preferred_units
+    head = memo.head_of(request.auth)
     items = [
-        data.protocol_timeline(request.auth, p, query.range, tz, now, protocol_status(request.auth, p, tz, now), prefs)
+        data.timeline(request.auth, p, query.range, tz, now, prefs, head)[1]
         for p in Protocol.objects.for_user(request.auth).active()
     ]
     return JsonResponse({"items": items})
@@ -72,5 +69,12 @@ def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
             known = False
     if not known:  # not a metric type, or another user's own type: the same answer
         raise Http404
-    prefs = request.profile.preferred_units
-    return JsonResponse(data.metric_series(request.auth, key, query.range, prefs, timezone.now()))
+    prefs, now = request.profile.preferred_units, timezone.now()
+    body = memo.remembered(
+        request.auth,
+        memo.head_of(request.auth),
+        now,
+        ("metric", key, query.range, tuple(sorted(prefs.items()))),
+        lambda: data.metric_series(request.auth, key, query.range, prefs, now),
+    )
+    return JsonResponse(body)

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from shotlee.guides.models import Guide
+from shotlee.ledger import memo
 from shotlee.ledger.models import Entry
 from shotlee.lib import levels, schedule
 from shotlee.lib import metrics as metric_specs
@@ -24,7 +25,7 @@ from shotlee.lib.series import BUDGET, adherence, downsample, grid
 from shotlee.lib.units import Unit, convert_micro
 from shotlee.metrics.services import METRIC, in_preferred
 from shotlee.protocols.models import DOSE, Protocol
-from shotlee.protocols.status import Status, doses_of
+from shotlee.protocols.status import Status, doses_of, protocol_status
 from shotlee.symptoms.services import SIDE_EFFECT
 
 RANGES: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
@@ -148,9 +149,11 @@ def level_series(
     now: float,
     status: Status | None,
     tz: tzinfo,
+    points: int = POINTS,
 ) -> dict[str, Any]:
     """The past curve from `start` to now and the projection (the next two half-lives, doses on the schedule at
-    the current step), each at most BUDGET points. Times in seconds."""
+    the current step), each evaluated at about `points` times and kept to at most that many (never above BUDGET).
+    Times in seconds."""
     taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
     horizon = 2 * pk.half_life_hours
     planned: list[tuple[float, float]] = []
@@ -161,12 +164,13 @@ def level_series(
             planned.append((levels.hours(due), float(status.dose)))
     first = taken[0][0] if taken else now / 3600
     begin = max(start / 3600, first)
-    past_t = evaluation_times(begin, now / 3600, [t for t, _ in taken], pk)
+    budget = min(points, BUDGET)
+    past_t = evaluation_times(begin, now / 3600, [t for t, _ in taken], pk, points)
     past_v = levels.curve(taken, past_t, pk)
-    future_t = evaluation_times(now / 3600, now / 3600 + horizon, [t for t, _ in planned], pk)
+    future_t = evaluation_times(now / 3600, now / 3600 + horizon, [t for t, _ in planned], pk, points)
     future_v = levels.curve(taken + planned, future_t, pk)
-    px, pv = downsample([t * 3600 for t in past_t], past_v, BUDGET) if past_t else ([], [])
-    fx, fv = downsample([t * 3600 for t in future_t], future_v, BUDGET)
+    px, pv = downsample([t * 3600 for t in past_t], past_v, budget) if past_t else ([], [])
+    fx, fv = downsample([t * 3600 for t in future_t], future_v, budget)
     return {
         "past": {"t": [round(t) for t in px], "v": [_sig(v) for v in pv]},
         "projection": {"t": [round(t) for t in fx], "v": [_sig(v) for v in fv]},
@@ -174,14 +178,14 @@ def level_series(
     }
 
 
-def evaluation_times(begin: float, end: float, doses: list[float], pk: levels.Pk) -> list[float]:
-    """Where to evaluate the curve between `begin` and `end` (hours): an even grid of about POINTS, plus each dose's
+def evaluation_times(begin: float, end: float, doses: list[float], pk: levels.Pk, points: int = POINTS) -> list[float]:
+    """Where to evaluate the curve between `begin` and `end` (hours): an even grid of about `points`, plus each dose's
     trough (just before it) and single-dose peak, so that the lowest and highest values the downsample keeps are
     the curve's own, at any zoom and however dense the doses."""
     if end <= begin:
         return []
     span = end - begin
-    step = max(1.0, span / POINTS)
+    step = max(1.0, span / points)
     ke, ka = pk.ke, pk.ka_per_hour
     peak = 0.0 if ka is None or ka == ke else math.log(ka / ke) / (ka - ke)
     anchors = [t + d for t in doses for d in (-1e-6, peak) if begin <= t + d <= end]
@@ -290,8 +294,10 @@ def protocol_timeline(
     now: datetime,
     status: Status | None,
     prefs: dict[str, str],
+    points: int = POINTS,
 ) -> dict[str, Any]:
-    """Everything the protocol's timeline draws for one range."""
+    """Everything the protocol's timeline draws for one range; the curve at about `points` times (a small card
+    chart needs fewer than a full-width timeline)."""
     start = window(range_key, now)
     pk = pk_of(protocol)
     # Doses before the range still shape the curve in it: read from ten half-lives earlier (2^-10 of a dose is
@@ -306,7 +312,7 @@ def protocol_timeline(
     start_t = epoch(start) if start is not None else min(first_t, epoch(now))
     level: dict[str, Any] = {"available": pk.params is not None, "why_not": pk.why_not, "unit": protocol.current.unit}
     if pk.params is not None:
-        level |= level_series(protocol, pk.params, doses, start_t, epoch(now), status, tz)
+        level |= level_series(protocol, pk.params, doses, start_t, epoch(now), status, tz, points)
         level |= {
             "half_life_hours": pk.params.half_life_hours,
             "absorption": pk.params.ka_per_hour is not None,
@@ -333,6 +339,27 @@ def protocol_timeline(
         "side_effects": side_effects_for(user, protocol, start),
         "adherence": None if found is None else {"on_time_30": found.shares[30], "on_time_90": found.shares[90]},
     }
+
+
+def timeline(
+    user: User,
+    protocol: Protocol,
+    range_key: str,
+    tz: tzinfo,
+    now: datetime,
+    prefs: dict[str, str],
+    head: tuple[int, str],
+    points: int = POINTS,
+) -> tuple[Status, dict[str, Any]]:
+    """Where the protocol stands and its timeline for one range, remembered for the ledger head and the minute
+    (ledger/memo.py): the values are shared, so a caller that changes one copies it first."""
+
+    def build() -> tuple[Status, dict[str, Any]]:
+        status = protocol_status(user, protocol, tz, now)
+        return status, protocol_timeline(user, protocol, range_key, tz, now, status, prefs, points)
+
+    key = ("timeline", protocol.pk, protocol.version_seq, range_key, str(tz), tuple(sorted(prefs.items())), points)
+    return memo.remembered(user, head, now, key, build)
 
 
 def metric_series(user: User, key: str, range_key: str, prefs: dict[str, str], now: datetime) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,14 +15,18 @@ from django.utils import timezone
 from shotlee.accounts.http import SignedIn
 from shotlee.charts import data, sites
 from shotlee.charts.svg import heat_map
-from shotlee.ledger.models import Entry, LedgerHead
+from shotlee.ledger import memo
+from shotlee.ledger.models import Entry
 from shotlee.lib import metrics as metric_specs
 from shotlee.lib.when import relative
 from shotlee.metrics.services import METRIC, in_preferred
 from shotlee.protocols.models import DOSE, Protocol
-from shotlee.protocols.status import Status, protocol_status
+from shotlee.protocols.status import Status
 
 DASHBOARD_RANGE = "90d"
+# A card's chart is at most about 600 px wide: its curve needs no more points (bench row charts.dashboard: the
+# full-width 4,000 took a quarter of the page's time).
+DASHBOARD_POINTS = 600
 
 
 def _due_text(status: Status, now: datetime) -> str:
@@ -91,10 +96,12 @@ def home(request: SignedIn) -> HttpResponse:
     tz = request.profile.tz
     now = timezone.now()
     prefs = request.profile.preferred_units
+    head = memo.head_of(request.user)
     rows: list[dict[str, Any]] = []
     for protocol in Protocol.objects.for_user(request.user).active():
-        status = protocol_status(request.user, protocol, tz, now)
-        timeline = data.protocol_timeline(request.user, protocol, DASHBOARD_RANGE, tz, now, status, prefs)
+        status, timeline = data.timeline(
+            request.user, protocol, DASHBOARD_RANGE, tz, now, prefs, head, DASHBOARD_POINTS
+        )
         rows.append(
             {
                 "protocol": protocol,
@@ -110,24 +117,26 @@ def home(request: SignedIn) -> HttpResponse:
     # Overdue first (the earliest due the most overdue), then by next due; no schedule last.
     far = now + timedelta(days=365 * 100)
     rows.sort(key=lambda r: (r["status"].next_due or far, r["protocol"].name))
-    head = LedgerHead.objects.filter(user=request.user).first()
     context = {
         "rows": rows,
-        "head": head,
+        "entries": head[0],
+        "ledger_head": head,  # the supplies panel's memo key
         "tz": tz,
         "charts": {"items": [row["timeline"] for row in rows]},  # in the cards' order: data-index points here
-        "metrics": _latest_metrics(request),
-        "acknowledged": _acknowledged(request, now),
+        "metrics": memo.remembered(
+            request.user, head, now, ("tiles", tuple(sorted(prefs.items()))), lambda: _latest_metrics(request)
+        ),
+        "acknowledged": memo.remembered(
+            request.user, head, now, ("acknowledged",), lambda: _acknowledged(request, now)
+        ),
     }
     return render(request, "home.html", context)
 
 
 def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> list[dict[str, Any]]:
     tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
-    return [
-        data.protocol_timeline(request.user, p, range_key, tz, now, protocol_status(request.user, p, tz, now), prefs)
-        for p in protocols
-    ]
+    head = memo.head_of(request.user)
+    return [data.timeline(request.user, p, range_key, tz, now, prefs, head)[1] for p in protocols]
 
 
 def _range(request: SignedIn) -> str:
@@ -146,6 +155,7 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
     calibrated = request.GET.get("calibrated") == "1"
     cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)
     if calibrated and cal is not None and cal["scale"] is not None:
+        items = [items[0] | {"level": copy.deepcopy(items[0]["level"])}]  # the remembered series stays as it was
         data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
     context = {
         "calibration": cal,

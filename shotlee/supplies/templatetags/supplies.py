@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
+from shotlee.ledger import memo
 from shotlee.supplies import services
 from shotlee.supplies.models import Supply
 
@@ -19,6 +21,10 @@ def supply_alerts(context: Any) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"rows": []}
     tz = request.profile.tz
-    items = list(Supply.objects.for_user(user).in_use()[:20])
-    rows = services.standings(user, items, tz=tz, today=services.today_in(tz))
-    return {"rows": rows}
+
+    def build() -> list[Any]:
+        items = list(Supply.objects.for_user(user).in_use()[:20])
+        return services.standings(user, items, tz=tz, today=services.today_in(tz))
+
+    head = context.get("ledger_head") or memo.head_of(user)  # every change to a supply is a ledger record
+    return {"rows": memo.remembered(user, head, timezone.now(), ("supplies", str(tz)), build)}
