@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import Count, Exists, Max, OuterRef
 
 from shotlee.guides.models import Guide
 from shotlee.ledger import memo
@@ -88,33 +89,38 @@ def _amount(micro: int | None, unit: str, target: Unit) -> float | None:
     return None if converted is None else converted / MICRO
 
 
-def dose_points(user: User, protocol: Protocol, since: datetime | None = None) -> list[dict[str, Any]]:
+def before(user: User, protocol: Protocol, since: datetime | None) -> tuple[int, datetime | None]:
+    """How many effective doses the protocol had before `since`, and when the last of them was (one query): the
+    titration step and the adherence walk start from there."""
+    if since is None:
+        return 0, None
+    found = doses_of(user, protocol).filter(occurred_at__lt=since).aggregate(n=Count("pk"), last=Max("occurred_at"))
+    return found["n"], found["last"]
+
+
+def dose_points(
+    user: User, protocol: Protocol, since: datetime | None = None, earlier: tuple[int, datetime | None] | None = None
+) -> list[dict[str, Any]]:
     """The protocol's dose records from `since` (all without it) in time order: the effective ones (the ledger's
-    `effective()`), and the ones a void or correction replaced, flagged. Three queries (the third counts the doses
-    before `since`, for the titration step)."""
+    `effective()`: no void or correction targets them), and the ones a void or correction replaced, flagged. One
+    query, and one more for the doses before `since` (the titration step) unless `earlier` (from `before`) is
+    given."""
     current = protocol.current
-    fields = ("seq", "occurred_at", "amount_micro", "unit", "target_seq", "payload")
-    effective_rows = doses_of(user, protocol)
-    every = Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid)
-    before = 0
+    rows = Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid)
+    taken = 0
     if since is not None:
-        before = doses_of(user, protocol).filter(occurred_at__lt=since).count()
-        effective_rows = effective_rows.filter(occurred_at__gte=since)
-        every = every.filter(occurred_at__gte=since)
-    effective = list(effective_rows.order_by("occurred_at", "seq").values_list(*fields))
-    kept = {row[0] for row in effective}
-    replaced = list(
-        every.exclude(seq__in=effective_rows.values("seq")).order_by("occurred_at", "seq").values_list(*fields)
-    )
-    corrected = {row[4] for row in (*effective, *replaced) if row[4] is not None}
+        taken = (earlier or before(user, protocol, since))[0]
+        rows = rows.filter(occurred_at__gte=since)
+    replaced = Exists(Entry.objects.filter(user=OuterRef("user"), target_seq=OuterRef("seq")))
+    fields = ("seq", "occurred_at", "amount_micro", "unit", "target_seq", "payload", "replaced")
+    found = list(rows.annotate(replaced=replaced).order_by("occurred_at", "seq").values_list(*fields))
+    corrected = {row[4] for row in found if row[4] is not None}
     plan = current.plan()
     ladder = plan is not None and bool(plan.ladder)
     target = current.unit
     points = []
-    taken = before
-    for row in sorted((*effective, *replaced), key=lambda r: (r[1], r[0])):
-        seq, at, micro, unit, _, payload = row
-        status = "effective" if seq in kept else ("corrected" if seq in corrected else "voided")
+    for seq, at, micro, unit, _, payload, was_replaced in found:
+        status = "corrected" if seq in corrected else "voided" if was_replaced else "effective"
         step = schedule.ladder_step(plan, taken, current.confirmed_step) if ladder else None  # type: ignore[arg-type]
         if status == "effective":
             taken += 1
@@ -197,50 +203,65 @@ def _sig(value: float) -> float:
     return float(f"{value:.5g}")
 
 
-def labs_for(user: User, protocol: Protocol, start: datetime | None, prefs: dict[str, str]) -> list[dict[str, Any]]:
-    """Lab readings tied to the protocol (one query)."""
-    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(subject=protocol.uid).effective()
+BESIDE = 2000  # labs and side effects drawn per timeline, each
+
+
+def beside(
+    user: User, protocol: Protocol, start: datetime | None, prefs: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The lab readings and the side effects tied to the protocol from `start`, the first BESIDE of each (one
+    query)."""
+    rows = Entry.objects.for_user(user).filter(subject=protocol.uid, kind__in=(METRIC, SIDE_EFFECT)).effective()
     if start is not None:
         rows = rows.filter(occurred_at__gte=start)
-    found = []
-    for entry in rows.order_by("occurred_at", "seq")[:2000]:
-        if not entry.data.get("lab"):
+    labs: list[dict[str, Any]] = []
+    effects: list[dict[str, Any]] = []
+    for entry in rows.order_by("occurred_at", "seq")[: 2 * BESIDE]:
+        body = entry.data
+        if entry.kind == SIDE_EFFECT:
+            if len(effects) < BESIDE:
+                effects.append(
+                    {
+                        "t": epoch(entry.occurred_at),
+                        "severity": body.get("severity"),
+                        "symptom": body.get("symptom", ""),
+                        "site": body.get("site", ""),
+                    }
+                )
+            continue
+        if not body.get("lab") or len(labs) >= BESIDE:
             continue
         value, _, unit = in_preferred(entry, prefs)
-        found.append(
+        labs.append(
             {
                 "t": epoch(entry.occurred_at),
-                "type": entry.data["type"],
-                "name": entry.data["name"],
+                "type": body["type"],
+                "name": body["name"],
                 "value": value,
                 "unit": unit,
-                "canonical": entry.data["value"],
-                "canonical_unit": entry.data["unit"],
+                "canonical": body["value"],
+                "canonical_unit": body["unit"],
             }
         )
-    return found
+    return labs, effects
 
 
 def side_effects_for(user: User, protocol: Protocol, start: datetime | None) -> list[dict[str, Any]]:
-    rows = Entry.objects.for_user(user).of_kind(SIDE_EFFECT).filter(subject=protocol.uid).effective()
-    if start is not None:
-        rows = rows.filter(occurred_at__gte=start)
-    return [
-        {
-            "t": epoch(e.occurred_at),
-            "severity": e.data.get("severity"),
-            "symptom": e.data.get("symptom", ""),
-            "site": e.data.get("site", ""),
-        }
-        for e in rows.order_by("occurred_at", "seq")[:2000]
-    ]
+    return beside(user, protocol, start, {})[1]
 
 
 def adherence_of(
-    user: User, protocol: Protocol, doses: list[dict[str, Any]], now: datetime, tz: tzinfo, since: datetime | None
+    user: User,
+    protocol: Protocol,
+    doses: list[dict[str, Any]],
+    now: datetime,
+    tz: tzinfo,
+    since: datetime | None,
+    earlier: tuple[int, datetime | None] | None = None,
 ) -> Any:
     """Adherence of a scheduled protocol (None for a course or one without a schedule). With `since` (the doses
-    given start there), the walk starts from the last dose before it, as the schedule would (one query)."""
+    given start there), the walk starts from the last dose before it, as the schedule would (one query unless
+    `earlier`, from `before`, is given)."""
     current = protocol.current
     plan = current.plan()
     if plan is None or current.course:
@@ -249,8 +270,8 @@ def adherence_of(
     interval = schedule.advance(starts_at, plan, tz) - starts_at
     first_due = starts_at
     if since is not None and since > starts_at:
-        anchor = doses_of(user, protocol).filter(occurred_at__lt=since).order_by("-occurred_at", "-seq").first()
-        first_due = schedule.advance(anchor.occurred_at, plan, tz) if anchor is not None else starts_at
+        anchor = (earlier or before(user, protocol, since))[1]
+        first_due = schedule.advance(anchor, plan, tz) if anchor is not None else starts_at
         first_due = _skip_to(plan, first_due, since - interval, tz)
     taken = [datetime.fromtimestamp(d["t"], tz) for d in doses if d["status"] == "effective"]
     return adherence(first_due, lambda m: schedule.advance(m, plan, tz), taken, now, tz, interval=interval)
@@ -307,7 +328,8 @@ def protocol_timeline(
     if start is not None:
         lookback = timedelta(hours=10 * pk.params.half_life_hours) if pk.params is not None else timedelta(0)
         since = min(start - lookback, now - timedelta(days=ADHERENCE_DAYS))
-    doses = dose_points(user, protocol, since)
+    earlier = before(user, protocol, since)
+    doses = dose_points(user, protocol, since, earlier)
     first_t = doses[0]["t"] if doses else epoch(now)
     start_t = epoch(start) if start is not None else min(first_t, epoch(now))
     level: dict[str, Any] = {"available": pk.params is not None, "why_not": pk.why_not, "unit": protocol.current.unit}
@@ -323,7 +345,8 @@ def protocol_timeline(
             else {"citation": pk.source.get("citation", ""), "url": pk.source.get("url", "")},
         }
     shown = [d for d in doses if d["t"] >= start_t]
-    found = adherence_of(user, protocol, doses, now, tz, since)
+    labs, effects = beside(user, protocol, start, prefs)
+    found = adherence_of(user, protocol, doses, now, tz, since, earlier)
     return {
         "protocol": {
             "id": str(protocol.uid),
@@ -335,8 +358,8 @@ def protocol_timeline(
         "range": {"key": range_key, "start": start_t, "end": epoch(now), "now": epoch(now)},
         "doses": shown,
         "level": level,
-        "labs": labs_for(user, protocol, start, prefs),
-        "side_effects": side_effects_for(user, protocol, start),
+        "labs": labs,
+        "side_effects": effects,
         "adherence": None if found is None else {"on_time_30": found.shares[30], "on_time_90": found.shares[90]},
     }
 
