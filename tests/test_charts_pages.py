@@ -125,3 +125,11 @@ def test_the_metrics_page_draws_the_chosen_metric_in_the_preferred_unit(alice, a
     page = web.get("/metrics/", {"type": "weight"}).content.decode()
     assert 'data-chart="metric"' in page and "Weight in lb" in page and "220.5" in page
     assert "Choose one metric above" in web.get("/metrics/").content.decode()
+
+
+def test_the_dashboard_counts_the_record_with_thousands_separated(alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = make_protocol(alice_api, starts_on=(now - timedelta(days=400)).date().isoformat())["id"]
+    seed_doses(alice, pid, [now - timedelta(days=390, minutes=m) for m in range(1000)], "0.25")
+    page = web.get("/").content.decode()
+    assert "Your record holds 1,001 entries" in page  # the protocol and 1,000 doses

@@ -120,6 +120,7 @@ def home(request: SignedIn) -> HttpResponse:
     context = {
         "rows": rows,
         "entries": head[0],
+        "entries_text": f"{head[0]:,}",
         "ledger_head": head,  # the supplies panel's memo key
         "tz": tz,
         "charts": {"items": [row["timeline"] for row in rows]},  # in the cards' order: data-index points here
