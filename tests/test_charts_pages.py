@@ -1,5 +1,6 @@
 """The dashboard, the timelines, the site map, the calibration and the metric chart as pages (server side)."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -115,6 +116,21 @@ def test_labs_sit_beside_the_estimate_and_the_personal_scale_is_applied_only_whe
     assert "scaled to your labs" not in page  # shown, never applied by itself
     chosen = web.get(f"/timeline/{pid}/", {"calibrated": "1", "range": "90d"}).content.decode()
     assert "scaled to your labs (nmol/L)" in chosen and "Show the plain estimate again" in chosen
+    assert "calibrated=1" in chosen.split('aria-label="Time range"')[1].split("</nav>")[0]  # ranges keep the choice
+    plain_half_life = chart_data(page)["level"]["half_life_hours"]
+    own = web.get(f"/timeline/{pid}/", {"calibrated": "2", "range": "90d"}).content.decode()
+    level = chart_data(own)["level"]
+    assert level["personal_half_life"] and level["half_life_hours"] != plain_half_life
+    assert f"and your half-life of {level['half_life_hours']:g} h (nmol/L)" in own
+    assert "yours, fitted to your labs and chosen by you" in own
+    assert chart_data(web.get(f"/timeline/{pid}/").content.decode())["level"]["half_life_hours"] == plain_half_life
+
+
+def chart_data(page):
+    """The first chart's series, as the page embeds them."""
+    start = page.index('id="chart-data"')
+    body = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    return json.loads(body)["items"][0]
 
 
 def test_the_metrics_page_draws_the_chosen_metric_in_the_preferred_unit(alice, alice_api, web):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -316,11 +316,15 @@ def protocol_timeline(
     status: Status | None,
     prefs: dict[str, str],
     points: int = POINTS,
+    half_life: float | None = None,
 ) -> dict[str, Any]:
     """Everything the protocol's timeline draws for one range; the curve at about `points` times (a small card
-    chart needs fewer than a full-width timeline)."""
+    chart needs fewer than a full-width timeline), and with `half_life` (hours) in place of the guide's when the
+    person chose their own, fitted to their labs."""
     start = window(range_key, now)
     pk = pk_of(protocol)
+    if half_life is not None and pk.params is not None:
+        pk = replace(pk, params=pk.params.with_half_life(half_life))
     # Doses before the range still shape the curve in it: read from ten half-lives earlier (2^-10 of a dose is
     # nothing on a chart), and far enough back for the adherence shares; so a range's reads do not grow with the
     # history before it.
@@ -337,6 +341,7 @@ def protocol_timeline(
         level |= level_series(protocol, pk.params, doses, start_t, epoch(now), status, tz, points)
         level |= {
             "half_life_hours": pk.params.half_life_hours,
+            "personal_half_life": half_life is not None,
             "absorption": pk.params.ka_per_hour is not None,
             "basis": pk.basis,
             "note": pk.note,
@@ -478,14 +483,17 @@ def calibration(
             "value": round(half.half_life_hours, 1),
             "error": None if half.standard_error_hours is None else round(half.standard_error_hours, 1),
             "published": pk.params.half_life_hours,
+            "scale": float(f"{half.scale * per:.3g}"),  # the scale that goes with this half-life
         },
     }
 
 
 def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str) -> None:
-    """The person chose it: draw the curve in their lab's unit, times their own scale factor."""
+    """The person chose it: draw the curve in their lab's unit, times their own scale factor (and, when they chose
+    it too, with their own half-life: `level` was computed with it)."""
     for part in ("past", "projection"):
         level[part]["v"] = [_sig(v * scale) for v in level[part]["v"]]
     level["unit"] = unit
-    level["label"] = f"Estimated {lab.lower()}, scaled to your labs ({unit})"
+    own = f" and your half-life of {level['half_life_hours']:g} h" if level.get("personal_half_life") else ""
+    level["label"] = f"Estimated {lab.lower()}, scaled to your labs{own} ({unit})"
     level["calibrated"] = True

@@ -21,7 +21,7 @@ from shotlee.lib import metrics as metric_specs
 from shotlee.lib.when import relative
 from shotlee.metrics.services import METRIC, in_preferred
 from shotlee.protocols.models import DOSE, Protocol
-from shotlee.protocols.status import Status
+from shotlee.protocols.status import Status, protocol_status
 
 DASHBOARD_RANGE = "90d"
 # A card's chart is at most about 600 px wide: its curve needs no more points (bench row charts.dashboard: the
@@ -153,14 +153,11 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
     every_dose = data.dose_points(request.user, protocol)
     found = data.adherence_of(request.user, protocol, every_dose, timezone.now(), request.profile.tz, None)
     site_list = sites.rotation(protocol.current.sites, every_dose, data.side_effects_for(request.user, protocol, None))
-    calibrated = request.GET.get("calibrated") == "1"
     cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)
-    if calibrated and cal is not None and cal["scale"] is not None:
-        items = [items[0] | {"level": copy.deepcopy(items[0]["level"])}]  # the remembered series stays as it was
-        data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
+    chosen = _calibrate(request, protocol, range_key, cal, items)
     context = {
         "calibration": cal,
-        "calibrated": calibrated and cal is not None and cal["scale"] is not None,
+        "calibrated": chosen,
         "sites": site_list,
         "site_maps": sites.drawings(site_list),
         "protocol": protocol,
@@ -172,6 +169,28 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
         "tz": request.profile.tz,
     }
     return render(request, "charts/protocol_timeline.html", context)
+
+
+def _calibrate(
+    request: SignedIn, protocol: Protocol, range_key: str, cal: dict[str, Any] | None, items: list[dict[str, Any]]
+) -> str:
+    """What the person chose to draw (`?calibrated=1`: their scale; `2`: their half-life and the scale that goes
+    with it), applied to `items` in place; "" for the plain estimate. Never applied unless chosen."""
+    mode = request.GET.get("calibrated", "")
+    if cal is None or cal["scale"] is None or mode not in ("1", "2"):
+        return ""
+    if mode == "2" and cal["half_life"] is not None:
+        tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
+        status = protocol_status(request.user, protocol, tz, now)
+        half = cal["half_life"]
+        items[0] = data.protocol_timeline(
+            request.user, protocol, range_key, tz, now, status, prefs, half_life=half["value"]
+        )
+        data.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"])
+        return "2"
+    items[0] = items[0] | {"level": copy.deepcopy(items[0]["level"])}  # the remembered series stays as it was
+    data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
+    return "1"
 
 
 def all_timeline(request: SignedIn) -> HttpResponse:
