@@ -7,7 +7,10 @@ PY ?= $(shell for p in /usr/bin/python3 python3; do \
 	done)
 VENV := .venv
 BIN := $(VENV)/bin
-PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee
+# One database name per checkout (the test database is test_<name>): two checkouts' suites on one server would
+# otherwise drop and create the same test database under each other.
+CHECKOUT := $(subst -,_,$(subst .,_,$(notdir $(CURDIR))))
+PG_URL ?= postgres://postgres@127.0.0.1:5432/shotlee_$(CHECKOUT)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_ENV := SECRET_KEY=test-secret-key-not-for-production LEDGER_KEY=test-ledger-key-not-for-production-3f9a DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 ALLOWED_HOSTS=127.0.0.1,localhost,testserver DJANGO_ALLOW_ASYNC_UNSAFE=true
