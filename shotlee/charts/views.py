@@ -125,7 +125,9 @@ def home(request: SignedIn) -> HttpResponse:
 def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> list[dict[str, Any]]:
     tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
     return [
-        data.protocol_timeline(request.user, p, range_key, tz, now, protocol_status(request.user, p, tz, now), prefs)
+        data.protocol_timeline(
+            request.user, p, range_key, tz, now, protocol_status(request.user, p, tz, now), prefs, with_metrics=True
+        )
         for p in protocols
     ]
 
