@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shotlee.guides.loader import load_guides
-from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, expect, screenshot
+from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, axe_violations, expect, screenshot, serious
 from tests.charts_support import seed_doses, seed_readings
 from tests.conftest import Api, make_user
 
@@ -183,6 +183,7 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     page.mouse.move(*page.evaluate(POINT, [voided["t"], voided["amount"], "dose"]))
     expect(panel).to_contain_text("Voided")
     expect(panel).to_contain_text(said(voided["t"]))
+    assert serious(axe_violations(page)) == []  # with the details open
     shot = screenshot(page, "charts-timeline-details-desktop")
     keep(shot, "timeline-details-desktop-1280x800")
 
@@ -223,5 +224,6 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     expect(phone.locator("#details-0")).to_contain_text("Dose of 200 mg")
     expect(phone.locator("#details-0")).to_contain_text(said(kept["t"]))
     assert_fits_viewport(phone, "timeline with the details on a phone")
+    assert serious(axe_violations(phone)) == []
     keep(screenshot(phone, "charts-timeline-details-phone"), "timeline-details-phone-390x844")
     assert phone_problems.messages == []
