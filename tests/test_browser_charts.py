@@ -146,9 +146,12 @@ def said(t: float) -> str:
     return datetime.fromtimestamp(t, ZoneInfo("Europe/London")).strftime("%a %-d %b %Y, %H:%M")
 
 
-def keep(path: Path, name: str) -> None:
+def keep(page: Any, path: Path, name: str) -> None:
+    """The full page, and what the screen shows with the chart and its details in view."""
     if SHOTS.is_dir():
         shutil.copy(path, SHOTS / f"{name}.png")
+        page.locator("[data-chart='timeline']").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{name}-screen.png"))
 
 
 def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_server, world):
@@ -185,7 +188,7 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     expect(panel).to_contain_text(said(voided["t"]))
     assert serious(axe_violations(page)) == []  # with the details open
     shot = screenshot(page, "charts-timeline-details-desktop")
-    keep(shot, "timeline-details-desktop-1280x800")
+    keep(page, shot, "timeline-details-desktop-1280x800")
 
     # A drag across the chart zooms in on that stretch; "Reset zoom" (and a double-click) shows it all again.
     whole = page.evaluate(X_SCALE)
@@ -225,5 +228,5 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     expect(phone.locator("#details-0")).to_contain_text(said(kept["t"]))
     assert_fits_viewport(phone, "timeline with the details on a phone")
     assert serious(axe_violations(phone)) == []
-    keep(screenshot(phone, "charts-timeline-details-phone"), "timeline-details-phone-390x844")
+    keep(phone, screenshot(phone, "charts-timeline-details-phone"), "timeline-details-phone-390x844")
     assert phone_problems.messages == []

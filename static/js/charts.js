@@ -45,7 +45,8 @@
   // Each record a chart draws (a dose, a lab, a side effect, a reading) with where it sits: the one nearest the
   // pointer is told in words under the chart. `s` is its series (a series hidden in the legend is skipped).
   function build(item, mini, width) {
-    var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtTime(v); }}];
+    var zone = item.time_zone;
+    var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtWhen(v, zone); }}];
     var records = [];
     var level = item.level, unit = item.protocol.unit, ink = css("--ink", "#1b1f24");
     var lineColour = css("--c-level", "#0b5fff");
@@ -116,7 +117,9 @@
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
     scales.level = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.1]; }};
     scales.sev = {range: [0, 10]};
-    return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true},
+    // The axis says dates in the person's time zone, as the tables and the details do (not the browser's).
+    var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
+    return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, tzDate: tzDate,
       // Dragging across a timeline zooms in on that stretch of time; the small charts on the dashboard do not zoom.
       cursor: {points: {size: 8}, drag: {x: !mini, y: false, setScale: !mini}}}};
   }
@@ -279,7 +282,7 @@
         var out = document.getElementById("chart-readout");
         var i = u.cursor.idx;
         if (!out || i == null) return;
-        var parts = [fmtTime(u.data[0][i])];
+        var parts = [fmtWhen(u.data[0][i], item.time_zone)];
         for (var s = 1; s < u.series.length; s++) if (u.data[s][i] != null) parts.push(u.series[s].label + ": " + (Math.round(u.data[s][i] * 1000) / 1000));
         out.textContent = parts.join(" · ");
       });
