@@ -5,13 +5,17 @@ dashboard and the timeline at 1280x900 and 390x844 land in test-artifacts/."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from shotlee.guides.loader import load_guides
-from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, expect, screenshot
+from tests.browser_support import DESKTOP, PHONE, assert_fits_viewport, axe_violations, expect, screenshot, serious
 from tests.charts_support import seed_doses, seed_readings
 from tests.conftest import Api, make_user
 
@@ -47,6 +51,10 @@ def world(transactional_db):
     for days, value in ((100, "18"), (60, "21"), (30, "19")):
         lab = {"type": "testosterone_total", "value": value, "measured_at": (now - timedelta(days=days)).isoformat()}
         assert api.post("/api/v1/metrics", lab).status_code == 201
+    for days, high, low in ((50, "128", "84"), (20, "124", "81"), (5, "121", "79")):
+        pressure = {"type": "blood_pressure", "value": high, "value2": low, "unit": "mmHg"}
+        pressure["measured_at"] = (now - timedelta(days=days, hours=5)).isoformat()
+        assert api.post("/api/v1/metrics", pressure).status_code == 201
     last = api.get("/api/v1/doses").json()["items"][0]["id"]
     assert api.post(f"/api/v1/entries/{last}/corrections", {"action": "void", "reason": "test"}).status_code == 201
     return {"user": user, **ids}
@@ -119,3 +127,106 @@ def test_dashboard_and_timelines_draw_switch_ranges_and_explain_themselves(open_
     assert_fits_viewport(phone, "timeline on a phone")
     screenshot(phone, "charts-timeline-phone")
     assert problems.messages == []
+
+
+SHOTS = Path("/work/notes/shots")  # where the screenshots of the details panel are kept when that folder exists
+POINT = """([t, y, scale, sel]) => { const el = document.querySelector(sel || "[data-chart='timeline']"), u = el._plot;
+  const box = u.over.getBoundingClientRect();
+  return [box.left + u.valToPos(t, 'x'), box.top + u.valToPos(y, scale)]; }"""
+X_SCALE = """() => { const u = document.querySelector("[data-chart='timeline']")._plot;
+  return [u.scales.x.min, u.scales.x.max]; }"""
+
+
+def chart_doses(page: Any) -> list[dict[str, Any]]:
+    return json.loads(page.locator("#chart-data").text_content())["items"][0]["doses"]
+
+
+def said(t: float) -> str:
+    """A time as the page says it: in the person's zone (Europe/London), "Sun 29 Nov 2026, 16:25"."""
+    return datetime.fromtimestamp(t, ZoneInfo("Europe/London")).strftime("%a %-d %b %Y, %H:%M")
+
+
+def keep(page: Any, path: Path, name: str) -> None:
+    """The full page, and what the screen shows with the chart and its details in view."""
+    if SHOTS.is_dir():
+        shutil.copy(path, SHOTS / f"{name}.png")
+        page.locator("[data-chart='timeline']").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{name}-screen.png"))
+
+
+def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_server, world):
+    base = live_server.url
+    page, problems = open_page({"width": 1280, "height": 800}, timezone_id="Asia/Tokyo")  # not the person's zone
+    log_in(page, base)
+    # The dashboard's small charts tell a dose too, under the card's chart.
+    page.wait_for_selector("[data-chart='mini'][data-drawn] canvas")
+    card = page.locator(".card", has=page.locator("[data-chart='mini']")).first
+    first = json.loads(page.locator("#chart-data").text_content())["items"][0]
+    dose = next(d for d in first["doses"] if d["status"] == "effective")
+    page.mouse.move(*page.evaluate(POINT, [dose["t"], dose["amount"], "dose", "[data-chart='mini']"]))
+    expect(card.locator(".chart-details")).to_contain_text(f"Dose of {dose['entered']} {dose['unit']}")
+
+    page.goto(f"{base}/timeline/{world['cyp']}/")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    panel = page.locator("#details-0")
+    expect(panel).to_have_attribute("aria-live", "polite")
+    expect(page.locator(".u-legend")).to_contain_text("Weight (kg)")
+    expect(page.locator(".u-legend")).to_contain_text("Blood pressure, systolic (mmHg)")
+    expect(page.locator(".metric-summary")).to_contain_text("the latest 121/79 mmHg")
+
+    doses = chart_doses(page)
+    kept = [d for d in doses if d["status"] == "effective"][-2]
+    page.mouse.move(*page.evaluate(POINT, [kept["t"], kept["amount"], "dose"]))
+    expect(panel).to_contain_text("Dose of 200 mg")
+    expect(panel).to_contain_text(said(kept["t"]))
+    expect(panel).to_contain_text("In effect.")
+    link = panel.get_by_role("link", name="See this dose in your history")
+    assert link.get_attribute("href").endswith(f"#entry-{kept['seq']}")
+    voided = next(d for d in doses if d["status"] == "voided")
+    page.mouse.move(*page.evaluate(POINT, [voided["t"], voided["amount"], "dose"]))
+    expect(panel).to_contain_text("Voided")
+    expect(panel).to_contain_text(said(voided["t"]))
+    assert serious(axe_violations(page)) == []  # with the details open
+    shot = screenshot(page, "charts-timeline-details-desktop")
+    keep(page, shot, "timeline-details-desktop-1280x800")
+
+    # A drag across the chart zooms in on that stretch; "Reset zoom" (and a double-click) shows it all again.
+    whole = page.evaluate(X_SCALE)
+    box = page.locator("[data-chart='timeline'] .u-over").bounding_box()
+    reset = page.get_by_role("button", name="Reset zoom")
+    expect(reset).to_be_hidden()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+    page.mouse.up()
+    zoomed = page.evaluate(X_SCALE)
+    assert whole[0] < zoomed[0] < zoomed[1] < whole[1], (whole, zoomed)
+    expect(reset).to_be_visible()
+    assert reset.bounding_box()["height"] >= 44
+    expect(page.locator("#chart-status")).to_contain_text("Zoomed in on")
+    reset.click()
+    assert page.evaluate(X_SCALE) == whole
+    expect(reset).to_be_hidden()
+    page.mouse.move(box["x"] + box["width"] * 0.2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, y, steps=5)
+    page.mouse.up()
+    assert page.evaluate(X_SCALE) != whole
+    page.mouse.dblclick(box["x"] + box["width"] * 0.3, y)
+    assert page.evaluate(X_SCALE) == whole
+    assert problems.messages == []
+
+    # On a phone a tap tells the record.
+    phone, phone_problems = open_page(PHONE, timezone_id="Europe/London", is_mobile=True, has_touch=True)
+    log_in(phone, base)
+    phone.goto(f"{base}/timeline/{world['cyp']}/")
+    phone.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    phone.touchscreen.tap(*phone.evaluate(POINT, [kept["t"], kept["amount"], "dose"]))
+    expect(phone.locator("#details-0")).to_contain_text("Dose of 200 mg")
+    expect(phone.locator("#details-0")).to_contain_text(said(kept["t"]))
+    assert_fits_viewport(phone, "timeline with the details on a phone")
+    assert serious(axe_violations(phone)) == []
+    keep(phone, screenshot(phone, "charts-timeline-details-phone"), "timeline-details-phone-390x844")
+    assert phone_problems.messages == []

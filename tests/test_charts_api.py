@@ -119,3 +119,41 @@ def test_query_counts_do_not_grow_with_the_history(guides, alice, alice_api):
         queries(alice_api, "/api/v1/charts/timeline", {"range": "1y"}),
     ]
     assert large == small
+
+
+def test_a_protocol_chart_carries_weight_and_blood_pressure_in_the_preferred_units(alice, alice_api, bob_api):
+    alice.profile.units = '{"weight": "lb"}'
+    alice.profile.save()
+    pid = make_protocol(alice_api)["id"]
+    now = datetime.now(UTC)
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=d) for d in (60, 3, 2, 1)], "100")
+    for days, high, low in ((4, "128", "84"), (1, "121", "79")):
+        reading = {"type": "blood_pressure", "value": high, "value2": low, "unit": "mmHg"}
+        reading["measured_at"] = (now - timedelta(days=days)).isoformat()
+        assert alice_api.post("/api/v1/metrics", reading).status_code == 201
+
+    body = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "30d"}).json()
+    by_type = {m["type"]: m for m in body["metrics"]}
+    weight, pressure = by_type["weight"], by_type["blood_pressure"]
+    assert weight["unit"] == "lb" and weight["count"] == 3  # the reading 60 days ago is outside the range
+    assert weight["points"]["v"] == [pytest.approx(220.5, abs=0.1)] * 3 and weight["points"]["v2"] == []
+    assert pressure["unit"] == "mmHg" and pressure["points"]["v"] == [128, 121] and pressure["points"]["v2"] == [84, 79]
+    assert pressure["latest"] == "121/79" and (pressure["low2"], pressure["high2"]) == ("79", "84")
+    assert all(len(m["points"]["t"]) <= 2000 for m in body["metrics"]) and body["time_zone"]
+    # "All" starts at the protocol's first dose, and so do its metrics.
+    seed_doses(alice, pid, [now - timedelta(days=50)], "0.25")
+    everything = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "all"}).json()
+    assert [(m["type"], m["count"]) for m in everything["metrics"]] == [("weight", 3), ("blood_pressure", 2)]
+    assert "metrics" in alice_api.get("/api/v1/charts/timeline").json()["items"][0]
+    theirs = bob_api.get(f"/api/v1/charts/protocols/{pid}")
+    assert theirs.status_code == 404 and "Weight" not in theirs.content.decode()
+
+
+def test_the_openapi_document_describes_the_metric_series(alice_api):
+    schema = alice_api.get("/api/v1/openapi.json").json()
+    chart = schema["components"]["schemas"]["ProtocolChart"]
+    assert {"metrics", "time_zone"} <= set(chart["properties"])
+    line = schema["components"]["schemas"]["MetricLine"]
+    assert {"unit", "points", "latest"} <= set(line["properties"])
+    ok = schema["paths"]["/api/v1/charts/protocols/{protocol_id}"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/ProtocolChart")

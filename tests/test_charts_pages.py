@@ -149,3 +149,24 @@ def test_the_dashboard_counts_the_record_with_thousands_separated(alice, alice_a
     seed_doses(alice, pid, [now - timedelta(days=390, minutes=m) for m in range(1000)], "0.25")
     page = web.get("/").content.decode()
     assert "Your record holds 1,001 entries" in page  # the protocol and 1,000 doses
+
+
+def test_the_timeline_page_carries_weight_and_blood_pressure_and_says_them_in_words(alice, alice_api, web):
+    alice.profile.units = '{"weight": "lb"}'
+    alice.profile.save()
+    now = datetime.now(UTC)
+    pid = make_protocol(alice_api, starts_on=(now - timedelta(days=20)).date().isoformat())["id"]
+    seed_doses(alice, pid, [now - timedelta(days=10)], "0.25")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=d) for d in (3, 2)], "100")
+    reading = {"type": "blood_pressure", "value": "121", "value2": "79", "unit": "mmHg"}
+    assert alice_api.post("/api/v1/metrics", reading).status_code == 201
+    page = web.get(f"/timeline/{pid}/").content.decode()
+    charts = json.loads(page.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
+    assert [m["type"] for m in charts["items"][0]["metrics"]] == ["weight", "blood_pressure"]
+    assert "Weight on its own axis: 2 readings in this range, each 220.5 lb" in page
+    assert "systolic 121 to 121 and diastolic 79 to 79 mmHg, the latest 121/79 mmHg" in page
+    assert "Weight: 220.5 lb" in page and "Blood pressure: 121/79 mmHg" in page  # the table of readings
+    everything = web.get("/timeline/").content.decode()
+    assert "Weight on its own axis" in everything
+    dashboard = web.get("/").content.decode()
+    assert '"metrics"' not in dashboard.split('id="chart-data"')[1]  # the small charts stay light

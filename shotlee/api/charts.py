@@ -9,7 +9,8 @@ from uuid import UUID
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Input
@@ -33,24 +34,68 @@ class MetricQuery(Input):
     range: Range = "90d"
 
 
-@router.get("/protocols/{protocol_id}", response={200: dict, 404: dict, 422: dict})
+class MetricPoints(Schema):
+    t: list[float] = Field(..., description="The readings' times, seconds since 1970 (UTC), at most 2,000")
+    v: list[float] = Field(..., description="The value, or the first number of a pair (systolic pressure)")
+    v2: list[float | None] = Field(
+        ..., description="The second number of a pair (diastolic pressure) at the same times; empty for one number"
+    )
+
+
+class MetricLine(Schema):
+    """A metric drawn beside the protocol on its own axis, in the person's preferred unit."""
+
+    type: Literal["weight", "blood_pressure"]
+    name: str = Field(..., description="Its name as the pages say it")
+    unit: str = Field(..., description="The person's preferred unit (Settings), every value is in it")
+    count: int = Field(..., description="Readings in the range, before the pixel budget")
+    latest: str = Field(..., description="The newest reading as shown (120/80 for a pair)")
+    low: str = Field(..., description="The lowest value in the range (of the first number of a pair)")
+    high: str = Field(..., description="The highest value in the range (of the first number of a pair)")
+    low2: str = Field(..., description="The lowest second number of a pair; empty for one number")
+    high2: str = Field(..., description="The highest second number of a pair; empty for one number")
+    points: MetricPoints
+
+
+class ProtocolChart(Schema):
+    """A protocol's timeline for a range. Besides the fields listed: `protocol`, `range`, `doses`, `level`, `labs`,
+    `side_effects` and `adherence`, as the operation describes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metrics: list[MetricLine] = Field(
+        ...,
+        description="The person's weight and blood pressure over the range (only those with a reading in it), "
+        "each for its own axis",
+    )
+    time_zone: str = Field(..., description="The person's time zone (IANA name), in which the pages show times")
+
+
+class Timeline(Schema):
+    items: list[ProtocolChart]
+
+
+@router.get("/protocols/{protocol_id}", response={200: ProtocolChart, 404: dict, 422: dict})
 def protocol_chart(request: ApiCall, protocol_id: UUID, query: Query[RangeQuery]) -> HttpResponse:
     """One protocol's timeline for a range: every dose (`status` effective, voided or corrected; its titration
     `step`), the estimated level (`level.past` solid, `level.projection` dashed: an estimate, with the source of its
-    parameters, or `why_not` when the route has none), lab readings, side-effect severities, and adherence."""
+    parameters, or `why_not` when the route has none), lab readings, side-effect severities, adherence, and the
+    person's weight and blood pressure over the range (`metrics`, in their preferred units)."""
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
     prefs, head = request.profile.preferred_units, memo.head_of(request.auth)
-    _, body = data.timeline(request.auth, protocol, query.range, request.profile.tz, timezone.now(), prefs, head)
+    _, body = data.timeline(
+        request.auth, protocol, query.range, request.profile.tz, timezone.now(), prefs, head, with_metrics=True
+    )
     return JsonResponse(body)
 
 
-@router.get("/timeline", response={200: dict, 422: dict})
+@router.get("/timeline", response={200: Timeline, 422: dict})
 def all_protocols(request: ApiCall, query: Query[RangeQuery]) -> HttpResponse:
     """Every active protocol's timeline for a range, on one time axis."""
     now, tz, prefs = timezone.now(), request.profile.tz, request.profile.preferred_units
     head = memo.head_of(request.auth)
     items = [
-        data.timeline(request.auth, p, query.range, tz, now, prefs, head)[1]
+        data.timeline(request.auth, p, query.range, tz, now, prefs, head, with_metrics=True)[1]
         for p in Protocol.objects.for_user(request.auth).active()
     ]
     return JsonResponse({"items": items})

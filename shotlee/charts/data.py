@@ -119,7 +119,7 @@ def dose_points(
     ladder = plan is not None and bool(plan.ladder)
     target = current.unit
     points = []
-    for seq, at, micro, unit, _, payload, was_replaced in found:
+    for seq, at, micro, unit, corrects, payload, was_replaced in found:
         status = "corrected" if seq in corrected else "voided" if was_replaced else "effective"
         step = schedule.ladder_step(plan, taken, current.confirmed_step) if ladder else None  # type: ignore[arg-type]
         if status == "effective":
@@ -139,6 +139,7 @@ def dose_points(
                 "entered": str(Decimal(micro or 0) / MICRO),
                 "unit": unit,
                 "status": status,
+                "correction": corrects is not None,  # this record corrects an earlier one
                 "step": None if step is None else step + 1,
                 "site": site,
                 "sites": body.get("sites") or ([site] if site else []),
@@ -317,10 +318,12 @@ def protocol_timeline(
     prefs: dict[str, str],
     points: int = POINTS,
     half_life: float | None = None,
+    with_metrics: bool = False,
 ) -> dict[str, Any]:
     """Everything the protocol's timeline draws for one range; the curve at about `points` times (a small card
     chart needs fewer than a full-width timeline), and with `half_life` (hours) in place of the guide's when the
-    person chose their own, fitted to their labs."""
+    person chose their own, fitted to their labs. `with_metrics` adds the person's weight and blood pressure over
+    the range (the timeline pages and the API; the dashboard's small charts leave them out)."""
     start = window(range_key, now)
     pk = pk_of(protocol)
     if half_life is not None and pk.params is not None:
@@ -352,7 +355,10 @@ def protocol_timeline(
     shown = [d for d in doses if d["t"] >= start_t]
     labs, effects = beside(user, protocol, start, prefs)
     found = adherence_of(user, protocol, doses, now, tz, since, earlier)
-    return {
+    extra: dict[str, Any] = {}
+    if with_metrics:
+        extra["metrics"] = metric_lines(user, datetime.fromtimestamp(start_t, UTC), prefs)
+    return extra | {
         "protocol": {
             "id": str(protocol.uid),
             "name": protocol.name,
@@ -366,6 +372,7 @@ def protocol_timeline(
         "labs": labs,
         "side_effects": effects,
         "adherence": None if found is None else {"on_time_30": found.shares[30], "on_time_90": found.shares[90]},
+        "time_zone": getattr(tz, "key", str(tz)),  # the times in the details under a chart are said in this zone
     }
 
 
@@ -378,16 +385,93 @@ def timeline(
     prefs: dict[str, str],
     head: tuple[int, str],
     points: int = POINTS,
+    with_metrics: bool = False,
 ) -> tuple[Status, dict[str, Any]]:
     """Where the protocol stands and its timeline for one range, remembered for the ledger head and the minute
     (ledger/memo.py): the values are shared, so a caller that changes one copies it first."""
 
     def build() -> tuple[Status, dict[str, Any]]:
         status = protocol_status(user, protocol, tz, now)
-        return status, protocol_timeline(user, protocol, range_key, tz, now, status, prefs, points)
+        return status, protocol_timeline(
+            user, protocol, range_key, tz, now, status, prefs, points, with_metrics=with_metrics
+        )
 
-    key = ("timeline", protocol.pk, protocol.version_seq, range_key, str(tz), tuple(sorted(prefs.items())), points)
+    key = (
+        "timeline",
+        protocol.pk,
+        protocol.version_seq,
+        range_key,
+        str(tz),
+        tuple(sorted(prefs.items())),
+        points,
+        with_metrics,
+    )
     return memo.remembered(user, head, now, key, build)
+
+
+LINES = ("weight", "blood_pressure")  # the metrics a protocol's timeline draws, each on its own axis
+
+
+def metric_lines(user: User, since: datetime | None, prefs: dict[str, str]) -> list[dict[str, Any]]:
+    """The person's weight and blood pressure (systolic `v`, diastolic `v2`) from `since` (all without it), in their
+    preferred units, each within the pixel budget: one query for both, whatever the history's size. Only the
+    metrics with a reading in the range are listed."""
+    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(compound__in=LINES).effective()
+    if since is not None:
+        rows = rows.filter(occurred_at__gte=since)
+    read: dict[str, tuple[list[float], list[float], list[float | None], str]] = {}
+    last: dict[str, str] = {}  # the newest reading of each, as the person typed it (or in their unit)
+    for entry in rows.order_by("occurred_at", "seq").only("occurred_at", "compound", "payload"):
+        value, value2, unit = in_preferred(entry, prefs)
+        last[entry.compound] = f"{value}/{value2}" if value2 else value
+        t, v, v2, _ = read.setdefault(entry.compound, ([], [], [], unit))
+        t.append(epoch(entry.occurred_at))
+        v.append(float(value))
+        v2.append(float(value2) if value2 else None)
+    found = []
+    for key in LINES:
+        if key not in read:
+            continue
+        t, v, v2, unit = read[key]
+        spec = metric_specs.BUILT_IN[key]
+        count, places = len(t), spec.unit_decimals.get(unit, spec.decimals)
+        if spec.pair:
+            t, v, v2 = _downsample_pair(t, v, v2)
+        else:
+            t, v = downsample(t, v, BUDGET)
+            v2 = []
+        seconds = [x for x in v2 if x is not None]
+        found.append(
+            {
+                "type": key,
+                "name": spec.name,
+                "unit": unit,
+                "count": count,
+                "latest": last[key],
+                "low": _fixed(min(v), places),
+                "high": _fixed(max(v), places),
+                "low2": _fixed(min(seconds), places) if seconds else "",
+                "high2": _fixed(max(seconds), places) if seconds else "",
+                "points": {"t": t, "v": v, "v2": v2},
+            }
+        )
+    return found
+
+
+def _fixed(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def _downsample_pair(
+    t: list[float], v: list[float], v2: list[float | None]
+) -> tuple[list[float], list[float], list[float | None]]:
+    """Both numbers of a pair within the budget: half of it keeps the first number's shape, half the second's."""
+    if len(t) <= BUDGET:
+        return t, v, v2
+    second = [x if x is not None else y for x, y in zip(v2, v, strict=True)]
+    kept = {*downsample(t, v, BUDGET // 2)[0], *downsample(t, second, BUDGET // 2)[0]}
+    keep = [i for i, x in enumerate(t) if x in kept][:BUDGET]
+    return [t[i] for i in keep], [v[i] for i in keep], [v2[i] for i in keep]
 
 
 def metric_series(user: User, key: str, range_key: str, prefs: dict[str, str], now: datetime) -> dict[str, Any]:

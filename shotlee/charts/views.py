@@ -137,7 +137,7 @@ def home(request: SignedIn) -> HttpResponse:
 def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> list[dict[str, Any]]:
     tz, now, prefs = request.profile.tz, timezone.now(), request.profile.preferred_units
     head = memo.head_of(request.user)
-    return [data.timeline(request.user, p, range_key, tz, now, prefs, head)[1] for p in protocols]
+    return [data.timeline(request.user, p, range_key, tz, now, prefs, head, with_metrics=True)[1] for p in protocols]
 
 
 def _range(request: SignedIn) -> str:
@@ -184,7 +184,7 @@ def _calibrate(
         status = protocol_status(request.user, protocol, tz, now)
         half = cal["half_life"]
         items[0] = data.protocol_timeline(
-            request.user, protocol, range_key, tz, now, status, prefs, half_life=half["value"]
+            request.user, protocol, range_key, tz, now, status, prefs, half_life=half["value"], with_metrics=True
         )
         data.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"])
         return "2"

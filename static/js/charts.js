@@ -14,6 +14,18 @@
     return new Date(t * 1000).toLocaleString(undefined, {day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"});
   }
 
+  // "Sun 29 Nov 2026, 16:25" in the person's time zone, as the pages' tables say it.
+  function fmtWhen(t, zone) {
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-GB", {timeZone: zone || undefined, weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"})
+        .formatToParts(new Date(t * 1000)).forEach(function (p) { parts[p.type] = p.value; });
+    } catch (e) { return fmtTime(t); }
+    return parts.weekday + " " + parts.day + " " + parts.month.slice(0, 3) + " " + parts.year + ", " + parts.hour + ":" + parts.minute;
+  }
+
+  function num(v) { return String(Math.round(v * 100) / 100); }
+
   // Every series on one x axis (uPlot wants aligned columns): a union of times, null where a series has no point.
   function align(columns) {
     var times = {};
@@ -30,8 +42,12 @@
     return out;
   }
 
-  function build(item, mini) {
-    var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtTime(v); }}];
+  // Each record a chart draws (a dose, a lab, a side effect, a reading) with where it sits: the one nearest the
+  // pointer is told in words under the chart. `s` is its series (a series hidden in the legend is skipped).
+  function build(item, mini, width) {
+    var zone = item.time_zone;
+    var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtWhen(v, zone); }}];
+    var records = [];
     var level = item.level, unit = item.protocol.unit, ink = css("--ink", "#1b1f24");
     var lineColour = css("--c-level", "#0b5fff");
     if (level.available) {
@@ -42,13 +58,15 @@
     var steps = {};
     item.doses.forEach(function (d) {
       var key = d.status === "effective" ? "step" + (d.step || 0) : "replaced";
-      (steps[key] = steps[key] || {t: [], v: [], step: d.step, status: d.status}).t.push(d.t);
+      (steps[key] = steps[key] || {t: [], v: [], doses: [], step: d.step, status: d.status}).t.push(d.t);
+      steps[key].doses.push(d);
       steps[key].v.push(d.amount == null ? 0 : d.amount);
     });
     Object.keys(steps).sort().forEach(function (key) {
       var s = steps[key], replaced = key === "replaced";
       var colour = replaced ? css("--muted", "#5b6470") : css(STEP_COLOURS[((s.step || 1) - 1) % STEP_COLOURS.length], "#c2410c");
       columns.push({t: s.t, v: s.v});
+      s.doses.forEach(function (d) { records.push({t: d.t, y: d.amount == null ? 0 : d.amount, scale: "dose", s: series.length, kind: "dose", rec: d}); });
       series.push({
         label: replaced ? "Voided or corrected (hollow)" : (s.step ? "Dose, step " + s.step : "Dose") + " (" + unit + ")",
         scale: "dose", stroke: colour, width: 0, paths: function () { return null; },
@@ -58,26 +76,106 @@
     if (!mini && item.labs.length) {
       var labs = {};
       item.labs.forEach(function (l) { (labs[l.name + " (" + l.unit + ")"] = labs[l.name + " (" + l.unit + ")"] || {t: [], v: []}); labs[l.name + " (" + l.unit + ")"].t.push(l.t); labs[l.name + " (" + l.unit + ")"].v.push(Number(l.value)); });
+      item.labs.forEach(function (l) { l.key = l.name + " (" + l.unit + ")"; });
       Object.keys(labs).forEach(function (name) {
+        item.labs.forEach(function (l) { if (l.key === name) records.push({t: l.t, y: Number(l.value), scale: "lab", s: series.length, kind: "lab", rec: l}); });
         columns.push(labs[name]);
         series.push({label: "Lab: " + name, scale: "lab", stroke: css("--c-lab", "#7c3aed"), width: 0, paths: function () { return null; }, points: {show: true, size: 10, fill: css("--c-lab", "#7c3aed")}});
       });
     }
     if (!mini && item.side_effects.length) {
+      item.side_effects.forEach(function (e) { records.push({t: e.t, y: e.severity, scale: "sev", s: series.length, kind: "effect", rec: e}); });
       columns.push({t: item.side_effects.map(function (e) { return e.t; }), v: item.side_effects.map(function (e) { return e.severity; })});
       series.push({label: "Side-effect severity (0-10)", scale: "sev", stroke: css("--c-sev", "#b3261e"), fill: css("--c-sev-fill", "rgba(179,38,30,0.15)"), width: 1, paths: uPlot.paths.stepped({align: 1}), points: {show: true, size: 5}});
     }
+    // Weight and blood pressure (systolic and diastolic on one scale), each on its own axis; on a narrow screen
+    // the axes would leave no room for the chart, so the legend and the details under it give their values.
+    var metricAxes = [], wide = width >= 640;
+    if (!mini) (item.metrics || []).forEach(function (m) {
+      var key = m.type === "blood_pressure" ? "bp" : "m_" + m.type, colour = css(m.type === "weight" ? "--c-weight" : "--c-bp", "#0f766e");
+      var pair = m.points.v2 && m.points.v2.length;
+      m.points.t.forEach(function (t, i) {
+        records.push({t: t, y: m.points.v[i], scale: key, s: series.length, kind: "reading", rec: {t: t, m: m, v: m.points.v[i], v2: pair ? m.points.v2[i] : null}});
+        if (pair && m.points.v2[i] != null) records.push({t: t, y: m.points.v2[i], scale: key, s: series.length + 1, kind: "reading", rec: {t: t, m: m, v: m.points.v[i], v2: m.points.v2[i]}});
+      });
+      columns.push({t: m.points.t, v: m.points.v});
+      series.push({label: pair ? m.name + ", systolic (" + m.unit + ")" : m.name + " (" + m.unit + ")", scale: key, stroke: colour, width: 2, spanGaps: true});
+      if (pair) {
+        columns.push({t: m.points.t, v: m.points.v2});
+        series.push({label: m.name + ", diastolic (" + m.unit + ")", scale: key, stroke: colour, width: 2, dash: [4, 4], spanGaps: true});
+      }
+      metricAxes.push({scale: key, side: m.type === "weight" ? 3 : 1, stroke: colour, size: 50, grid: {show: false}, show: wide, label: (m.type === "weight" ? m.name.toLowerCase() + " " : "") + m.unit});
+    });
     if (!columns.length) return null;
     var data = align(columns);
     var r = item.range;
     var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}}];
     if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
     axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
+    axes = axes.concat(metricAxes);
     var scales = {x: {time: true, min: r.start, max: level.available && level.projection.t.length ? level.projection.t[level.projection.t.length - 1] : r.end}};
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
     scales.level = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.1]; }};
     scales.sev = {range: [0, 10]};
-    return {data: data, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, cursor: {points: {size: 8}}}};
+    // The axis says dates in the person's time zone, as the tables and the details do (not the browser's).
+    var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
+    return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, tzDate: tzDate,
+      // Dragging across a timeline zooms in on that stretch of time; the small charts on the dashboard do not zoom.
+      cursor: {points: {size: 8}, drag: {x: !mini, y: false, setScale: !mini}}}};
+  }
+
+  // The record nearest the pointer (in pixels), among those drawn in the visible range of a shown series.
+  function nearest(u, records, left, top) {
+    var best = null, bestD = Infinity, xMin = u.scales.x.min, xMax = u.scales.x.max;
+    for (var i = 0; i < records.length; i++) {
+      var r = records[i];
+      if (r.t < xMin || r.t > xMax || (u.series[r.s] && u.series[r.s].show === false) || r.y == null) continue;
+      var dx = u.valToPos(r.t, "x") - left, dy = u.valToPos(r.y, r.scale) - top, d = dx * dx + dy * dy;
+      if (d < bestD) { bestD = d; best = r; }
+    }
+    return best;
+  }
+
+  function line(panel, parts) {
+    var p = document.createElement("p");
+    parts.forEach(function (part) { if (typeof part === "string") p.appendChild(document.createTextNode(part)); else p.appendChild(part); });
+    panel.appendChild(p);
+    return p;
+  }
+
+  function strong(text) { var b = document.createElement("strong"); b.textContent = text; return b; }
+
+  // The record in plain words, in the panel under the chart (aria-live: a screen reader hears it once per record).
+  function tell(panel, r, item, history) {
+    var zone = item.time_zone, unit = item.protocol.unit, rec = r.rec;
+    panel.textContent = "";
+    var when = document.createElement("time");
+    when.dateTime = new Date(r.t * 1000).toISOString();
+    when.textContent = fmtWhen(r.t, zone);
+    if (r.kind === "dose") {
+      var drawn = rec.unit !== unit && rec.amount != null ? " (" + num(rec.amount) + " " + unit + ")" : "";
+      line(panel, [strong("Dose of " + rec.entered + " " + rec.unit + drawn), ", ", when]);
+      var facts = [rec.status === "voided" ? "Voided: entered in error, so it is left out of the estimate."
+        : rec.status === "corrected" ? "Replaced by a correction: the corrected dose is drawn at its corrected value."
+        : rec.correction ? "A correction of an earlier record, drawn at its corrected value." : "In effect."];
+      if (rec.step) facts.push("Titration step " + rec.step + ".");
+      if (rec.sites && rec.sites.length) facts.push((rec.sites.length > 1 ? "Sites: " : "Site: ") + rec.sites.join(", ") + ".");
+      line(panel, [facts.join(" ")]);
+      if (history && rec.seq) {
+        var a = document.createElement("a");
+        a.href = history + "?before=" + (rec.seq + 1) + "#entry-" + rec.seq;
+        a.textContent = "See this dose in your history";
+        line(panel, [a]);
+      }
+    } else if (r.kind === "lab") {
+      line(panel, [strong("Lab: " + rec.name + ", " + rec.value + " " + rec.unit), ", ", when]);
+    } else if (r.kind === "effect") {
+      line(panel, [strong("Side effect: " + rec.symptom + ", severity " + rec.severity + " of 10"), ", ", when]);
+      if (rec.site) line(panel, ["Site: " + rec.site + "."]);
+    } else {
+      var value = rec.v2 != null ? num(rec.v) + "/" + num(rec.v2) : num(rec.v);
+      line(panel, [strong(rec.m.name + ": " + value + " " + rec.m.unit), ", ", when]);
+    }
   }
 
   // A metric: its values (and the second number of a pair) on one axis, the doses as marks along the bottom.
@@ -99,9 +197,39 @@
     return {data: align(columns), opts: {series: series, axes: axes, scales: {x: {time: true}, marks: {range: [0, 1]}}, legend: {show: true, live: true}}};
   }
 
+  // The "Reset zoom" button and the details panel of a chart: made once per chart element, kept across redraws.
+  function toolsOf(el) {
+    if (el._tools) return el._tools;
+    var figure = el.parentNode, panel = figure.querySelector(".chart-details");
+    var bar = document.createElement("div"), reset = document.createElement("button");
+    bar.className = "chart-tools";
+    reset.type = "button";
+    reset.className = "button small secondary";
+    reset.textContent = "Reset zoom";
+    reset.hidden = true;
+    bar.appendChild(reset);
+    el.insertAdjacentElement("afterend", bar);
+    el._tools = {reset: reset, panel: panel, shown: null};
+    return el._tools;
+  }
+
+  function say(text) {
+    var status = document.getElementById("chart-status");
+    if (status) status.textContent = text;
+  }
+
   function draw(el, item, mini) {
-    var built = el.getAttribute("data-chart") === "metric" ? buildMetric(item) : build(item, mini);
+    var width = Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600);
+    var metric = el.getAttribute("data-chart") === "metric";
+    var built = metric ? buildMetric(item) : build(item, mini, width);
     el.textContent = "";
+    var tools = metric ? null : toolsOf(el);
+    if (tools && tools.panel) {
+      tools.shown = null;
+      tools.panel.textContent = "";
+      if (!mini && built) line(tools.panel, [document.createTextNode("Point at a marker or tap it to see its record here. Drag across the chart to zoom in on a stretch of time.")]).className = "muted small";
+    }
+    if (tools) tools.reset.hidden = true;
     if (!built) {
       var p = document.createElement("p");
       p.className = "small muted chart-empty";
@@ -109,20 +237,68 @@
       el.appendChild(p);
       return null;
     }
-    var width = Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600);
     built.opts.width = width;
     built.opts.height = mini ? 120 : Math.min(380, Math.max(240, Math.round(width * 0.45)));
-    if (!mini && el.getAttribute("data-chart") !== "metric") {
-      built.opts.hooks = {setCursor: [function (u) {
+    var hooks = built.opts.hooks = {setCursor: [], setScale: [], ready: []};
+    var whole = null;
+    function show(u, left, top) {
+      if (!tools || !tools.panel || left == null || left < 0 || top < 0) return;
+      var found = nearest(u, built.records, left, top);
+      if (!found || found === tools.shown) return;
+      tools.shown = found;
+      tell(tools.panel, found, item, el.getAttribute("data-history"));
+    }
+    function resetZoom(u) {
+      if (whole) u.setScale("x", {min: whole.min, max: whole.max});
+    }
+    if (!metric) {
+      hooks.setCursor.push(function (u) { show(u, u.cursor.left, u.cursor.top); });
+      hooks.ready.push(function (u) {
+        whole = {min: u.scales.x.min, max: u.scales.x.max};
+        // A tap shows the record under the finger (a touch screen sends no hover), and a second tap soon after
+        // resets the zoom, as a double-click does.
+        var lastTap = 0;
+        u.over.addEventListener("pointerdown", function (event) {
+          var box = u.over.getBoundingClientRect();
+          show(u, event.clientX - box.left, event.clientY - box.top);
+          if (event.pointerType !== "mouse") {
+            if (event.timeStamp - lastTap < 350) resetZoom(u);
+            lastTap = event.timeStamp;
+          }
+        });
+      });
+    }
+    if (!metric) built.opts.cursor.bind = {dblclick: function (u) { return function () { resetZoom(u); return null; }; }};
+    if (!mini && !metric) {
+      hooks.setScale.push(function (u, key) {
+        if (key !== "x" || !whole) return;
+        var zoomed = Math.abs(u.scales.x.min - whole.min) > 1 || Math.abs(u.scales.x.max - whole.max) > 1;
+        if (zoomed === !tools.reset.hidden) return;
+        tools.reset.hidden = !zoomed;
+        var zone = item.time_zone;
+        say(zoomed ? "Zoomed in on " + fmtWhen(u.scales.x.min, zone) + " to " + fmtWhen(u.scales.x.max, zone) + "." : "Showing the whole range again.");
+      });
+      hooks.setCursor.push(function (u) {
         var out = document.getElementById("chart-readout");
         var i = u.cursor.idx;
         if (!out || i == null) return;
-        var parts = [fmtTime(u.data[0][i])];
+        var parts = [fmtWhen(u.data[0][i], item.time_zone)];
         for (var s = 1; s < u.series.length; s++) if (u.data[s][i] != null) parts.push(u.series[s].label + ": " + (Math.round(u.data[s][i] * 1000) / 1000));
         out.textContent = parts.join(" · ");
-      }]};
+      });
+    }
+    // The legend goes under the details, so that what a tap shows sits right under the drawing, on a phone too.
+    if (el._legend) { el._legend.remove(); el._legend = null; }
+    if (tools && tools.panel && built.opts.legend.show) {
+      built.opts.legend.mount = function (u, table) {
+        table.setAttribute("aria-hidden", "true");  // the summary and the tables below say the same in words
+        tools.panel.insertAdjacentElement("afterend", table);
+        el._legend = table;
+      };
     }
     var chart = new uPlot(built.opts, built.data, el);
+    if (tools) tools.reset.onclick = function () { resetZoom(chart); };
+    el._plot = chart;
     el.setAttribute("data-drawn", "1");
     return chart;
   }

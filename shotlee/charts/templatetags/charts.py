@@ -17,6 +17,21 @@ def from_epoch(seconds: float) -> datetime:
     return datetime.fromtimestamp(float(seconds), UTC)
 
 
+@register.filter
+def readings(line: dict[str, Any]) -> list[dict[str, Any]]:
+    """A metric line's drawn points as rows of the text alternative: each time with its value ("121/79" for a pair)."""
+    points = line["points"]
+    pairs = points["v2"] or [None] * len(points["t"])
+    return [
+        {"t": t, "text": _number(v) + ("" if v2 is None else "/" + _number(v2))}
+        for t, v, v2 in zip(points["t"], points["v"], pairs, strict=True)
+    ]
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 @register.inclusion_tag("charts/_metric_chart.html", takes_context=True)
 def metric_chart(context: dict[str, Any], key: str) -> dict[str, Any]:
     """A metric's chart with dose markers, in the person's preferred unit, its data in the page (no extra request).
