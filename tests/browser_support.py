@@ -124,15 +124,17 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def horizontal_overflow(page: Any) -> int:
-    """How many CSS pixels the page is wider than its viewport (0 when nothing spills sideways)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    """How many CSS pixels the page is wider than its viewport (0 when nothing spills sideways). Against
+    documentElement.clientWidth, not window.innerWidth: on a phone (is_mobile) Chromium widens the layout viewport,
+    and innerWidth with it, to fit what spills, so scrollWidth - innerWidth stays 0 however far a page spills."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
 def overflowing_elements(page: Any) -> list[str]:
     """Elements whose right edge passes the viewport: named in a failure message to point at the culprit."""
     return page.evaluate(
         """() => Array.from(document.querySelectorAll('body *'))
-            .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
             .slice(0, 8)
             .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
                        (el.className && typeof el.className === 'string' ? '.' + el.className.trim().replace(/\\s+/g, '.') : '') +

@@ -172,6 +172,11 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     expect(panel).to_have_attribute("aria-live", "polite")
     expect(page.locator(".u-legend")).to_contain_text("Weight (kg)")
     expect(page.locator(".u-legend")).to_contain_text("Blood pressure, systolic (mmHg)")
+    weight_axis = page.evaluate(
+        """() => { const u = document.querySelector("[data-chart='timeline']")._plot;
+        return [u.scales.m_weight.min, u.scales.m_weight.max]; }"""
+    )
+    assert 75 < weight_axis[0] < 82 < weight_axis[1] < 90, weight_axis  # its own readings, not 0 to 160
     expect(page.locator(".metric-summary")).to_contain_text("the latest 121/79 mmHg")
 
     doses = chart_doses(page)

@@ -117,6 +117,15 @@
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
     scales.level = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.1]; }};
     scales.sev = {range: [0, 10]};
+    // A metric's axis spans its own readings with a margin, not from zero: a weight of 82 kg drawn on 0-160
+    // is a flat line, and a change of 2 kg is what the person looks for.
+    metricAxes.forEach(function (a) {
+      scales[a.scale] = {range: function (u, min, max) {
+        if (min == null || max == null) return [0, 1];
+        var pad = Math.max((max - min) * 0.15, Math.abs(max) * 0.02, 0.5);
+        return [min - pad, max + pad];
+      }};
+    });
     // The axis says dates in the person's time zone, as the tables and the details do (not the browser's).
     var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
     return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, tzDate: tzDate,
