@@ -3,7 +3,7 @@ seconds since 1970 (UTC), another user's protocol a 404."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import Http404, HttpResponse, JsonResponse
@@ -82,11 +82,27 @@ def protocol_chart(request: ApiCall, protocol_id: UUID, query: Query[RangeQuery]
     parameters, or `why_not` when the route has none), lab readings, side-effect severities, adherence, and the
     person's weight and blood pressure over the range (`metrics`, in their preferred units)."""
     protocol = get_object_or_404(Protocol.objects.for_user(request.auth), uid=protocol_id)
-    prefs, head = request.profile.preferred_units, memo.head_of(request.auth)
-    _, body = data.timeline(
-        request.auth, protocol, query.range, request.profile.tz, timezone.now(), prefs, head, with_metrics=True
+    prefs, head, now, tz = (
+        request.profile.preferred_units,
+        memo.head_of(request.auth),
+        timezone.now(),
+        request.profile.tz,
     )
-    return JsonResponse(body)
+
+    def encoded() -> bytes:
+        return _json(data.timeline(request.auth, protocol, query.range, tz, now, prefs, head, with_metrics=True)[1])
+
+    key = ("protocol.json", protocol.pk, protocol.version_seq, query.range, str(tz), tuple(sorted(prefs.items())))
+    return _response(memo.remembered(request.auth, head, now, key, encoded))
+
+
+def _json(body: Any) -> bytes:
+    return JsonResponse(body).content
+
+
+def _response(content: bytes) -> HttpResponse:
+    """A remembered body, encoded once (the series are tens of kilobytes: bench rows charts.protocol, charts.metric)."""
+    return HttpResponse(content, content_type="application/json")
 
 
 @router.get("/timeline", response={200: Timeline, 422: dict})
@@ -119,7 +135,7 @@ def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
         request.auth,
         memo.head_of(request.auth),
         now,
-        ("metric", key, query.range, tuple(sorted(prefs.items()))),
-        lambda: data.metric_series(request.auth, key, query.range, prefs, now),
+        ("metric.json", key, query.range, tuple(sorted(prefs.items()))),
+        lambda: _json(data.metric_series(request.auth, key, query.range, prefs, now)),
     )
-    return JsonResponse(body)
+    return _response(body)
