@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Input
-from shotlee.charts import data
+from shotlee.charts import data, metric_series
 from shotlee.ledger import memo
 from shotlee.lib import metrics as lib
 from shotlee.metrics.models import MetricType
@@ -136,6 +136,6 @@ def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
         memo.head_of(request.auth),
         now,
         ("metric.json", key, query.range, tuple(sorted(prefs.items()))),
-        lambda: _json(data.metric_series(request.auth, key, query.range, prefs, now)),
+        lambda: _json(metric_series.metric_series(request.auth, key, query.range, prefs, now)),
     )
     return _response(body)

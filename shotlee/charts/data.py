@@ -17,11 +17,13 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, Max, OuterRef
 
+from shotlee.charts.metric_series import metric_lines
+from shotlee.charts.metric_series import metric_series as metric_series  # the metric chart tag reads it from here
+from shotlee.charts.ranges import epoch, window
 from shotlee.guides.models import Guide
 from shotlee.ledger import memo
 from shotlee.ledger.models import Entry
 from shotlee.lib import levels, schedule
-from shotlee.lib import metrics as metric_specs
 from shotlee.lib.series import BUDGET, adherence, downsample, grid
 from shotlee.lib.units import Unit, convert_micro
 from shotlee.metrics.services import METRIC, in_preferred
@@ -29,14 +31,8 @@ from shotlee.protocols.models import DOSE, Protocol
 from shotlee.protocols.status import Status, doses_of, protocol_status
 from shotlee.symptoms.services import SIDE_EFFECT
 
-RANGES: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "1y": 365, "all": None}
-RANGE_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "1y": "1 year", "all": "All"}
 POINTS = 4000  # the even grid under the curve (hourly up to about five months), before the pixel budget
 MICRO = 1_000_000
-
-
-def epoch(moment: datetime) -> float:
-    return moment.timestamp()
 
 
 @dataclass
@@ -179,8 +175,8 @@ def level_series(
     px, pv = downsample([t * 3600 for t in past_t], past_v, budget) if past_t else ([], [])
     fx, fv = downsample([t * 3600 for t in future_t], future_v, budget)
     return {
-        "past": {"t": [round(t) for t in px], "v": [_sig(v) for v in pv]},
-        "projection": {"t": [round(t) for t in fx], "v": [_sig(v) for v in fv]},
+        "past": {"t": [round(t) for t in px], "v": [significant(v) for v in pv]},
+        "projection": {"t": [round(t) for t in fx], "v": [significant(v) for v in fv]},
         "planned": [round(p[0] * 3600) for p in planned],
     }
 
@@ -199,7 +195,7 @@ def evaluation_times(begin: float, end: float, doses: list[float], pk: levels.Pk
     return sorted({*grid(begin, end, step), *anchors, end})
 
 
-def _sig(value: float) -> float:
+def significant(value: float) -> float:
     """Five significant digits: an estimate drawn on a chart has no use for seventeen (and the page is smaller)."""
     return float(f"{value:.5g}")
 
@@ -303,11 +299,6 @@ def _skip_to(plan: schedule.Schedule, moment: datetime, until: datetime, tz: tzi
 ADHERENCE_DAYS = 200  # the heat map's 26 weeks and the 90-day share, with room
 
 
-def window(range_key: str, now: datetime) -> datetime | None:
-    days = RANGES[range_key]
-    return None if days is None else now - timedelta(days=days)
-
-
 def protocol_timeline(
     user: User,
     protocol: Protocol,
@@ -407,177 +398,3 @@ def timeline(
         with_metrics,
     )
     return memo.remembered(user, head, now, key, build)
-
-
-LINES = ("weight", "blood_pressure")  # the metrics a protocol's timeline draws, each on its own axis
-
-
-def metric_lines(user: User, since: datetime | None, prefs: dict[str, str]) -> list[dict[str, Any]]:
-    """The person's weight and blood pressure (systolic `v`, diastolic `v2`) from `since` (all without it), in their
-    preferred units, each within the pixel budget: one query for both, whatever the history's size. Only the
-    metrics with a reading in the range are listed."""
-    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(compound__in=LINES).effective()
-    if since is not None:
-        rows = rows.filter(occurred_at__gte=since)
-    read: dict[str, tuple[list[float], list[float], list[float | None], str]] = {}
-    last: dict[str, str] = {}  # the newest reading of each, as the person typed it (or in their unit)
-    for entry in rows.order_by("occurred_at", "seq").only("occurred_at", "compound", "payload"):
-        value, value2, unit = in_preferred(entry, prefs)
-        last[entry.compound] = f"{value}/{value2}" if value2 else value
-        t, v, v2, _ = read.setdefault(entry.compound, ([], [], [], unit))
-        t.append(epoch(entry.occurred_at))
-        v.append(float(value))
-        v2.append(float(value2) if value2 else None)
-    found = []
-    for key in LINES:
-        if key not in read:
-            continue
-        t, v, v2, unit = read[key]
-        spec = metric_specs.BUILT_IN[key]
-        count, places = len(t), spec.unit_decimals.get(unit, spec.decimals)
-        if spec.pair:
-            t, v, v2 = _downsample_pair(t, v, v2)
-        else:
-            t, v = downsample(t, v, BUDGET)
-            v2 = []
-        seconds = [x for x in v2 if x is not None]
-        found.append(
-            {
-                "type": key,
-                "name": spec.name,
-                "unit": unit,
-                "count": count,
-                "latest": last[key],
-                "low": _fixed(min(v), places),
-                "high": _fixed(max(v), places),
-                "low2": _fixed(min(seconds), places) if seconds else "",
-                "high2": _fixed(max(seconds), places) if seconds else "",
-                "points": {"t": t, "v": v, "v2": v2},
-            }
-        )
-    return found
-
-
-def _fixed(value: float, decimals: int) -> str:
-    return f"{value:.{decimals}f}"
-
-
-def _downsample_pair(
-    t: list[float], v: list[float], v2: list[float | None]
-) -> tuple[list[float], list[float], list[float | None]]:
-    """Both numbers of a pair within the budget: half of it keeps the first number's shape, half the second's."""
-    if len(t) <= BUDGET:
-        return t, v, v2
-    second = [x if x is not None else y for x, y in zip(v2, v, strict=True)]
-    kept = {*downsample(t, v, BUDGET // 2)[0], *downsample(t, second, BUDGET // 2)[0]}
-    keep = [i for i, x in enumerate(t) if x in kept][:BUDGET]
-    return [t[i] for i in keep], [v[i] for i in keep], [v2[i] for i in keep]
-
-
-def metric_series(user: User, key: str, range_key: str, prefs: dict[str, str], now: datetime) -> dict[str, Any]:
-    """One metric in the person's preferred unit, downsampled, with every effective dose in the range as a marker
-    (two queries)."""
-    start = window(range_key, now)
-    rows = Entry.objects.for_user(user).of_kind(METRIC).filter(compound=key).effective()
-    dose_rows = Entry.objects.for_user(user).of_kind(DOSE).effective()
-    if start is not None:
-        rows = rows.filter(occurred_at__gte=start)
-        dose_rows = dose_rows.filter(occurred_at__gte=start)
-    t: list[float] = []
-    v: list[float] = []
-    v2: list[float | None] = []
-    unit, name = "", key
-    for entry in rows.order_by("occurred_at", "seq").only("occurred_at", "payload"):
-        value, value2, unit = in_preferred(entry, prefs)
-        name = entry.data.get("name", key)
-        t.append(epoch(entry.occurred_at))
-        v.append(float(value))
-        v2.append(float(value2) if value2 else None)
-    if len(t) > BUDGET:
-        kept_t, v = downsample(t, v, BUDGET)
-        index = {x: i for i, x in enumerate(t)}
-        v2 = [v2[index[x]] for x in kept_t]
-        t = kept_t
-    spec = metric_specs.BUILT_IN.get(key)
-    if spec is not None:
-        name = spec.name
-        if not unit:
-            unit = prefs.get(key, spec.unit)
-    latest = dose_rows.order_by("-occurred_at").values_list("occurred_at", flat=True)[:BUDGET]
-    markers = sorted(epoch(at) for at in latest)
-    return {"type": key, "name": name, "unit": unit, "points": {"t": t, "v": v, "v2": v2}, "doses": markers}
-
-
-# A lab that measures the compound itself (not a downstream marker): the only labs a level estimate can be
-# calibrated against.
-LAB_OF_COMPOUND = {"testosterone": "testosterone_total"}
-
-
-def calibration(
-    user: User, protocol: Protocol, pk: Pk, doses: list[dict[str, Any]], prefs: dict[str, str]
-) -> dict[str, Any] | None:
-    """The model's estimate at each lab time beside the measured value; a personal scale factor (lab units per unit
-    of the estimate) and, with three or more labs, a personal half-life, each with its standard error. Shown only:
-    nothing is applied unless the person asks for it. None for a compound without such a lab, or without a curve."""
-    key = next((lab for word, lab in LAB_OF_COMPOUND.items() if word in protocol.compound.casefold()), None)
-    if key is None or pk.params is None:
-        return None
-    spec = metric_specs.BUILT_IN[key]
-    unit = prefs.get(key, spec.unit)
-    if unit not in spec.all_units():
-        unit = spec.unit
-    readings = list(
-        Entry.objects.for_user(user)
-        .of_kind(METRIC)
-        .filter(compound=key)
-        .effective()
-        .order_by("occurred_at", "seq")[:200]
-    )
-    taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
-    times = [levels.hours(r.occurred_at) for r in readings]
-    measured = [float(r.data["value"]) for r in readings]
-    estimates = levels.curve(taken, times, pk.params)
-
-    def shown(canonical: float) -> str:
-        return metric_specs.display(metric_specs.from_canonical(spec, Decimal(repr(canonical)), unit), spec, unit)
-
-    fitted = levels.fit_scale(estimates, measured)
-    half = levels.fit_half_life(taken, times, measured, pk.params)
-    per = float(metric_specs.from_canonical(spec, Decimal(1), unit))  # one canonical unit in the preferred unit
-    rows = [
-        {
-            "t": r.occurred_at.timestamp(),
-            "measured": shown(m),
-            "estimate": _sig(e),
-            "calibrated": shown(fitted[0] * e) if fitted else "",
-        }
-        for r, m, e in zip(readings, measured, estimates, strict=True)
-    ]
-    return {
-        "lab": spec.name,
-        "unit": unit,
-        "estimate_unit": protocol.current.unit,
-        "rows": rows,
-        "scale": None
-        if fitted is None
-        else {"value": float(f"{fitted[0] * per:.3g}"), "error": float(f"{fitted[1] * per:.2g}")},
-        "half_life": None
-        if half is None
-        else {
-            "value": round(half.half_life_hours, 1),
-            "error": None if half.standard_error_hours is None else round(half.standard_error_hours, 1),
-            "published": pk.params.half_life_hours,
-            "scale": float(f"{half.scale * per:.3g}"),  # the scale that goes with this half-life
-        },
-    }
-
-
-def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str) -> None:
-    """The person chose it: draw the curve in their lab's unit, times their own scale factor (and, when they chose
-    it too, with their own half-life: `level` was computed with it)."""
-    for part in ("past", "projection"):
-        level[part]["v"] = [_sig(v * scale) for v in level[part]["v"]]
-    level["unit"] = unit
-    own = f" and your half-life of {level['half_life_hours']:g} h" if level.get("personal_half_life") else ""
-    level["label"] = f"Estimated {lab.lower()}, scaled to your labs{own} ({unit})"
-    level["calibrated"] = True

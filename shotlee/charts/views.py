@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from shotlee.accounts.http import SignedIn
-from shotlee.charts import data, sites
+from shotlee.charts import calibration, data, ranges, sites
 from shotlee.charts.svg import heat_map
 from shotlee.ledger import memo
 from shotlee.ledger.models import Entry
@@ -142,7 +142,7 @@ def _page_data(request: SignedIn, protocols: list[Protocol], range_key: str) -> 
 
 def _range(request: SignedIn) -> str:
     key = request.GET.get("range", "90d")
-    return key if key in data.RANGES else "90d"
+    return key if key in ranges.RANGES else "90d"
 
 
 def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
@@ -153,7 +153,9 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
     every_dose = data.dose_points(request.user, protocol)
     found = data.adherence_of(request.user, protocol, every_dose, timezone.now(), request.profile.tz, None)
     site_list = sites.rotation(protocol.current.sites, every_dose, data.side_effects_for(request.user, protocol, None))
-    cal = data.calibration(request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units)
+    cal = calibration.calibration(
+        request.user, protocol, data.pk_of(protocol), every_dose, request.profile.preferred_units
+    )
     chosen = _calibrate(request, protocol, range_key, cal, items)
     context = {
         "calibration": cal,
@@ -164,7 +166,7 @@ def protocol_timeline(request: SignedIn, uid: str) -> HttpResponse:
         "item": items[0],
         "charts": {"items": items},
         "range": range_key,
-        "ranges": data.RANGE_LABELS,
+        "ranges": ranges.RANGE_LABELS,
         "heat_map": heat_map(found, timezone.now(), request.profile.tz) if found is not None else "",
         "tz": request.profile.tz,
     }
@@ -186,10 +188,10 @@ def _calibrate(
         items[0] = data.protocol_timeline(
             request.user, protocol, range_key, tz, now, status, prefs, half_life=half["value"], with_metrics=True
         )
-        data.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"])
+        calibration.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"])
         return "2"
     items[0] = items[0] | {"level": copy.deepcopy(items[0]["level"])}  # the remembered series stays as it was
-    data.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
+    calibration.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
     return "1"
 
 
@@ -198,5 +200,5 @@ def all_timeline(request: SignedIn) -> HttpResponse:
     range_key = _range(request)
     protocols = list(Protocol.objects.for_user(request.user).active())
     items = _page_data(request, protocols, range_key)
-    context = {"items": items, "charts": {"items": items}, "range": range_key, "ranges": data.RANGE_LABELS}
+    context = {"items": items, "charts": {"items": items}, "range": range_key, "ranges": ranges.RANGE_LABELS}
     return render(request, "charts/timeline.html", context)
