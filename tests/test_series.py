@@ -62,6 +62,19 @@ def test_adherence_counts_planned_taken_missed_and_on_time():
     assert found.shares[30] == pytest.approx(0.5)
 
 
+def test_a_dose_due_minutes_ago_is_still_pending_not_missed():
+    tz = ZoneInfo("Europe/London")
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=tz)
+    doses = [start, start + timedelta(days=1)]
+    day = timedelta(days=1)
+    found = adherence(start, plan(start, tz), doses, start + timedelta(days=2, minutes=5), tz, interval=day)
+    assert [p[1] is not None for p in found.planned] == [True, True]  # the third is pending: 5 min past due
+    assert datetime(2026, 1, 3).date() not in found.days and found.shares[30] == 1.0
+    late = adherence(start, plan(start, tz), doses, start + timedelta(days=2, hours=13), tz, interval=day)
+    assert [p[1] is not None for p in late.planned] == [True, True, False]  # over half a day: missed
+    assert late.days[datetime(2026, 1, 3).date()].missed == 1
+
+
 def test_adherence_of_nothing_planned_is_none():
     now = datetime(2026, 1, 1, tzinfo=UTC)
     found = adherence(now + timedelta(days=1), plan(now, UTC), [], now, UTC, interval=timedelta(days=1))

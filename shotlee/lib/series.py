@@ -81,7 +81,8 @@ def adherence(
 ) -> Adherence:
     """Walk the plan as the app schedules it: each planned time is met by the first dose within half an interval of
     it, and the next planned time follows that dose (or, when missed, the planned time). A met dose is on time
-    within `on_time` of an interval. Planned times after `now` are not counted: they are still ahead."""
+    within `on_time` of an interval. Planned times after `now` are not counted: they are still ahead; nor is one
+    less than half an interval ago with no dose yet: it can still be met."""
     found = Adherence()
     ordered = sorted(doses)
     half, close = interval / 2, interval * on_time
@@ -95,6 +96,8 @@ def adherence(
             found.planned.append((moment, taken, abs(taken - moment) <= close))
             i += 1
             moment = advance(taken)
+        elif moment + half > now:
+            break  # due, and a dose within half an interval would still meet it: pending, not missed
         else:
             found.planned.append((moment, None, False))
             moment = advance(moment)
