@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from shotlee.guides.loader import load_guides
+from shotlee.protocols.models import Protocol
 from tests.charts_support import seed_doses, seed_readings
 from tests.conftest import make_protocol
 
@@ -157,3 +159,27 @@ def test_the_openapi_document_describes_the_metric_series(alice_api):
     assert {"unit", "points", "latest"} <= set(line["properties"])
     ok = schema["paths"]["/api/v1/charts/protocols/{protocol_id}"]["get"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/ProtocolChart")
+
+
+def test_confirming_a_step_later_never_relabels_the_doses_before_it(guides, alice, alice_api):
+    pid = from_guide(alice_api, "semaglutide", "ozempic-weekly-ladder")
+    now = datetime.now(UTC)
+    for week in range(9, 0, -1):  # 0.25 mg for four weeks, then 0.5 mg
+        body = {
+            "protocol": pid,
+            "amount": "0.25" if week > 5 else "0.5",
+            "occurred_at": (now - timedelta(weeks=week)).isoformat(),
+        }
+        assert alice_api.post("/api/v1/doses", {**body, "acknowledge": ["class_overlap"]}).status_code == 201
+
+    def steps():
+        doses = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "1y"}).json()["doses"]
+        return [d["step"] for d in doses]
+
+    before = steps()
+    assert before == [1, 1, 1, 1, 2, 2, 2, 2, 2]
+    web = Client()
+    web.force_login(alice)
+    assert web.post(f"/protocols/{pid}/step/", {"step": "3"}).status_code == 302  # "I am moving to step 3"
+    assert Protocol.objects.get(uid=pid).current.confirmed_step == 2
+    assert steps() == before  # the doses were taken at step 1 and 2; step 3 holds from the confirmation on

@@ -28,6 +28,7 @@ from shotlee.lib.series import BUDGET, adherence, downsample, grid
 from shotlee.lib.units import Unit, convert_micro
 from shotlee.metrics.services import METRIC, in_preferred
 from shotlee.protocols.models import DOSE, Protocol
+from shotlee.protocols.services import ladders_in_force
 from shotlee.protocols.status import Status, doses_of, protocol_status
 from shotlee.symptoms.services import SIDE_EFFECT
 
@@ -98,9 +99,9 @@ def dose_points(
     user: User, protocol: Protocol, since: datetime | None = None, earlier: tuple[int, datetime | None] | None = None
 ) -> list[dict[str, Any]]:
     """The protocol's dose records from `since` (all without it) in time order: the effective ones (the ledger's
-    `effective()`: no void or correction targets them), and the ones a void or correction replaced, flagged. One
-    query, and one more for the doses before `since` (the titration step) unless `earlier` (from `before`) is
-    given."""
+    `effective()`: no void or correction targets them), and the ones a void or correction replaced, flagged, each
+    with the titration step of the protocol version in force when it was taken. Two queries, and one more for the
+    doses before `since` (the titration step) unless `earlier` (from `before`) is given."""
     current = protocol.current
     rows = Entry.objects.for_user(user).of_kind(DOSE).filter(subject=protocol.uid)
     taken = 0
@@ -111,13 +112,16 @@ def dose_points(
     fields = ("seq", "occurred_at", "amount_micro", "unit", "target_seq", "payload", "replaced")
     found = list(rows.annotate(replaced=replaced).order_by("occurred_at", "seq").values_list(*fields))
     corrected = {row[4] for row in found if row[4] is not None}
-    plan = current.plan()
-    ladder = plan is not None and bool(plan.ladder)
+    versions = ladders_in_force(user, protocol)
     target = current.unit
     points = []
+    v = 0
     for seq, at, micro, unit, corrects, payload, was_replaced in found:
         status = "corrected" if seq in corrected else "voided" if was_replaced else "effective"
-        step = schedule.ladder_step(plan, taken, current.confirmed_step) if ladder else None  # type: ignore[arg-type]
+        while v + 1 < len(versions) and versions[v + 1][0] <= at:
+            v += 1  # the version in force when the dose was taken (before the first: the first, as the rules do)
+        plan, confirmed = versions[v][1:] if versions else (current.plan(), current.confirmed_step)
+        step = schedule.ladder_step(plan, taken, confirmed) if plan is not None and plan.ladder else None
         if status == "effective":
             taken += 1
         # Most doses name no site: read the JSON only when one does.

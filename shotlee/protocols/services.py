@@ -190,6 +190,19 @@ def rules_at(user: User, protocol: Protocol, when: datetime) -> tuple[rules.Limi
     return limits, plan, chosen[1]
 
 
+def ladders_in_force(user: User, protocol: Protocol) -> list[tuple[datetime, Schedule | None, int]]:
+    """Each version's time, schedule and highest confirmed titration step, oldest first (one query): a dose's step
+    is counted with the version in force when it was taken, so confirming a step later never relabels the doses
+    before it."""
+    return [(at, *_ladder(payload)) for at, _, payload in VERSIONS(user_id=user.pk, subject=protocol.uid)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _ladder(payload: str) -> tuple[Schedule | None, int]:
+    settings = ProtocolSettings.from_dict(json.loads(payload)["settings"])
+    return settings.plan(), settings.confirmed_step
+
+
 @functools.lru_cache(maxsize=1024)
 def _parsed(payload: str) -> tuple[rules.Limits, Schedule | None]:
     # A version's payload never changes (it is a ledger entry) and both values are immutable: parse each once.
