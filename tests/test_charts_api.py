@@ -183,3 +183,16 @@ def test_confirming_a_step_later_never_relabels_the_doses_before_it(guides, alic
     assert web.post(f"/protocols/{pid}/step/", {"step": "3"}).status_code == 302  # "I am moving to step 3"
     assert Protocol.objects.get(uid=pid).current.confirmed_step == 2
     assert steps() == before  # the doses were taken at step 1 and 2; step 3 holds from the confirmation on
+
+
+def test_the_projection_fits_the_range_and_never_assumes_an_overdue_dose_is_taken(guides, alice, alice_api):
+    now = datetime.now(UTC)
+    pid = from_guide(
+        alice_api, "dutasteride-oral", "daily-0-5-mg", starts_on=(now - timedelta(days=30)).date().isoformat()
+    )
+    seed_doses(alice, pid, [now - timedelta(days=d, hours=30) for d in range(20)], "0.5")  # last one 30 h ago
+    week = alice_api.get(f"/api/v1/charts/protocols/{pid}", {"range": "7d"}).json()["level"]
+    ahead = week["projection"]["t"][-1] - now.timestamp()
+    assert ahead <= 7 * 86400 / 4 + 60, ahead / 3600  # a quarter of the week, not two half-lives (70 days)
+    assert week["planned"] and min(week["planned"]) > now.timestamp()  # overdue: no dose drawn at "now"
+    assert min(week["planned"]) - now.timestamp() < 86400  # the next planned time after now, a day apart

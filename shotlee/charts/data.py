@@ -158,16 +158,20 @@ def level_series(
     tz: tzinfo,
     points: int = POINTS,
 ) -> dict[str, Any]:
-    """The past curve from `start` to now and the projection (the next two half-lives, doses on the schedule at
-    the current step), each evaluated at about `points` times and kept to at most that many (never above BUDGET).
-    Times in seconds."""
+    """The past curve from `start` to now and the projection: two half-lives ahead, but never more than a quarter
+    of the span shown (at least a day), so a long half-life does not stretch a short range; with the doses on the
+    schedule at the current step from the next planned time after now (a dose that is due or overdue is not
+    assumed taken: the projection is no advice to take it). Each evaluated at about `points` times and kept to at
+    most that many (never above BUDGET). Times in seconds."""
     taken = [(d["t"] / 3600, d["amount"]) for d in doses if d["status"] == "effective" and d["amount"] is not None]
-    horizon = 2 * pk.half_life_hours
+    horizon = min(2 * pk.half_life_hours, max((now - start) / 3600 / 4, 24.0))
     planned: list[tuple[float, float]] = []
     plan = protocol.current.plan()
     if status is not None and status.next_due is not None and plan is not None and not protocol.stopped:
-        until = datetime.fromtimestamp(now, tz) + timedelta(hours=horizon)
-        for due in schedule.upcoming(plan, max(status.next_due, datetime.fromtimestamp(now, tz)), until, tz, 400):
+        moment = datetime.fromtimestamp(now, tz)
+        until = moment + timedelta(hours=horizon)
+        after_now = _skip_to(plan, status.next_due, moment + timedelta(microseconds=1), tz)
+        for due in schedule.upcoming(plan, after_now, until, tz, 400):
             planned.append((levels.hours(due), float(status.dose)))
     first = taken[0][0] if taken else now / 3600
     begin = max(start / 3600, first)
