@@ -170,3 +170,19 @@ def test_the_timeline_page_carries_weight_and_blood_pressure_and_says_them_in_wo
     assert "Weight on its own axis" in everything
     dashboard = web.get("/").content.decode()
     assert '"metrics"' not in dashboard.split('id="chart-data"')[1]  # the small charts stay light
+
+
+def test_a_lab_drawn_months_ago_keeps_its_tile_among_daily_readings_with_its_change_in_units(alice, web):
+    now = datetime.now(UTC)
+    days = [now - timedelta(days=d) for d in range(1, 41)]
+    for key, name, unit in (("weight", "Weight", "kg"), ("resting_hr", "Resting heart rate", "bpm"),
+                            ("body_fat", "Body fat", "%"), ("waist", "Waist", "cm")):  # fmt: skip
+        seed_readings(alice, key, name, unit, days, "80")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(hours=1)], "79.5")
+    seed_readings(
+        alice, "testosterone_total", "Total testosterone", "nmol/L", [now - timedelta(days=d) for d in (150, 60)], "20"
+    )
+    page = web.get("/").content.decode()
+    tiles = page.split("Latest readings")[1]
+    assert "Total testosterone" in tiles  # 161 newer readings would have pushed it off
+    assert "↓ -0.5 kg" in tiles and "→ +0.00 nmol/L" in tiles

@@ -33,44 +33,56 @@ def _due_text(status: Status, now: datetime) -> str:
     return relative(status.next_due, now) if status.next_due is not None else ""
 
 
-LATEST_READINGS = 100  # the newest readings looked at for the tiles: about three weeks of five daily metrics
+LATEST_READINGS = 100  # the newest readings looked at first: about three weeks of five daily metrics
+OTHER_METRICS = 12  # at most this many metrics read less often (a quarterly lab) are looked up one by one
 
 
 def _latest_metrics(request: SignedIn) -> list[dict[str, Any]]:
-    """The newest reading of each metric among the person's latest readings, with the change from the one before
-    (one bounded query, whatever the history's length; a metric last read long ago is on the metrics page)."""
+    """The newest reading of each metric with the change from the one before: the newest readings in one bounded
+    query, then each metric they leave out (a lab drawn every few months) by itself, so a rare lab is not pushed
+    off the tiles by daily weights."""
     user, prefs = request.user, request.profile.preferred_units
-    latest = Entry.objects.for_user(user).of_kind(METRIC).effective().order_by("-occurred_at")[:LATEST_READINGS]
+    readings = Entry.objects.for_user(user).of_kind(METRIC).effective()
     by_key: dict[str, list[Entry]] = {}
-    for entry in latest:
+    for entry in readings.order_by("-occurred_at", "-seq")[:LATEST_READINGS]:
         pair = by_key.setdefault(entry.compound, [])
         if len(pair) < 2:
             pair.append(entry)
-    found: list[dict[str, Any]] = []
-    for key, rows in by_key.items():
-        value, value2, unit = in_preferred(rows[0], prefs)
-        tile: dict[str, Any] = {"change": "", "trend": ""}
-        if len(rows) == 2:
-            previous, _, _ = in_preferred(rows[1], prefs)
-            change = float(value) - float(previous)
-            spec = metric_specs.BUILT_IN.get(key)
-            decimals = spec.decimals if spec is not None else 2
-            tile = {
-                "change": f"{change:+.{decimals}f}",
-                "trend": "up" if change > 0 else "down" if change < 0 else "same",
-            }
-        found.append(
-            tile
-            | {
-                "name": rows[0].data.get("name", key),
-                "value": value,
-                "value2": value2,
-                "unit": unit,
-                "at": rows[0].occurred_at,
-                "key": key,
-            }  # fmt: skip
-        )
-    return sorted(found, key=lambda t: t["name"])
+    others = (
+        Entry.objects.for_user(user)
+        .of_kind(METRIC)
+        .exclude(compound__in=list(by_key))
+        .values_list("compound", flat=True)
+        .distinct()
+        .order_by("compound")[:OTHER_METRICS]
+    )
+    for key in list(others):
+        pair = list(readings.filter(compound=key).order_by("-occurred_at", "-seq")[:2])
+        if pair:
+            by_key[key] = pair
+    return sorted((_tile(key, rows, prefs) for key, rows in by_key.items()), key=lambda t: t["name"])
+
+
+def _tile(key: str, rows: list[Entry], prefs: dict[str, str]) -> dict[str, Any]:
+    value, value2, unit = in_preferred(rows[0], prefs)
+    tile: dict[str, Any] = {"change": "", "trend": ""}
+    if len(rows) == 2:
+        previous, _, _ = in_preferred(rows[1], prefs)
+        change = float(value) - float(previous)
+        spec = metric_specs.BUILT_IN.get(key)
+        decimals = 2 if spec is None else spec.unit_decimals.get(unit, spec.decimals)
+        tile = {
+            "change": f"{change:+.{decimals}f} {unit}".strip(),
+            "trend": "up" if change > 0 else "down" if change < 0 else "same",
+        }
+    return tile | {
+        "name": rows[0].data.get("name", key),
+        "value": value,
+        "value2": value2,
+        "unit": unit,
+        "at": rows[0].occurred_at,
+        "key": key,
+    }
 
 
 def _acknowledged(request: SignedIn, now: datetime) -> list[dict[str, Any]]:
