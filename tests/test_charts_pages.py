@@ -7,11 +7,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from shotlee.accounts.services import issue_token
 from shotlee.charts.sites import rotation
 from shotlee.guides.loader import load_guides
 from tests.charts_support import seed_doses, seed_readings
-from tests.conftest import make_protocol
+from tests.conftest import Api, make_protocol, make_user
 
 
 @pytest.fixture
@@ -186,3 +188,28 @@ def test_a_lab_drawn_months_ago_keeps_its_tile_among_daily_readings_with_its_cha
     tiles = page.split("Latest readings")[1]
     assert "Total testosterone" in tiles  # 161 newer readings would have pushed it off
     assert "↓ -0.5 kg" in tiles and "→ +0.00 nmol/L" in tiles
+
+
+def test_the_dashboard_names_the_year_by_the_persons_calendar_not_utcs(db, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 31, 12, 0, tzinfo=UTC))
+    kiri = make_user("kiri", "Pacific/Kiritimati")  # UTC+14: 31 Dec 12:00 UTC is already 1 Jan there
+    api = Api(issue_token(kiri))
+    web = Client()
+    web.force_login(kiri)
+    make_protocol(api, name="Weekly", starts_on="2027-01-02")
+    due = web.get("/").content.decode().split('class="next-due"')[1].split("</dd>")[0]
+    assert "Sat 2 Jan," in due and "2027" not in due.split("</time>")[0].split(">")[-1]
+
+
+def test_confirmed_warnings_name_the_dose_and_link_to_it(alice, alice_api, web):
+    now = datetime.now(UTC)
+    protocol = make_protocol(alice_api, starts_on=(now - timedelta(days=20)).date().isoformat())
+    first = {"protocol": protocol["id"], "amount": "0.25", "occurred_at": (now - timedelta(days=2)).isoformat()}
+    assert alice_api.post("/api/v1/doses", first).status_code == 201
+    again = {**first, "occurred_at": (now - timedelta(days=1)).isoformat(), "acknowledge": ["too_soon"]}
+    recorded = alice_api.post("/api/v1/doses", again)
+    assert recorded.status_code == 201, recorded.content
+    section = (
+        web.get("/").content.decode().split("Warnings you confirmed in the last 30 days")[1].split("</section>")[0]
+    )
+    assert ", semaglutide</a>:" in section.lower() and "#entry-" in section and "after your semaglutide dose" in section

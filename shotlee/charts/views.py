@@ -97,7 +97,14 @@ def _acknowledged(request: SignedIn, now: datetime) -> list[dict[str, Any]]:
     found = []
     for entry in rows:
         for warning in entry.data.get("acknowledged", []):
-            found.append({"at": entry.occurred_at, "message": warning.get("message", ""), "seq": entry.seq})
+            found.append(
+                {
+                    "at": entry.occurred_at,
+                    "message": warning.get("message", ""),
+                    "what": entry.data.get("compound_name", ""),
+                    "trail": f"?before={entry.seq + 1}#entry-{entry.seq}",  # the dose in the history
+                }
+            )
     return found
 
 
@@ -119,7 +126,8 @@ def home(request: SignedIn) -> HttpResponse:
                 "protocol": protocol,
                 "status": status,
                 "due_text": _due_text(status, now),
-                "other_year": status.next_due is not None and status.next_due.astimezone(tz).year != now.year,
+                "other_year": status.next_due is not None
+                and status.next_due.astimezone(tz).year != now.astimezone(tz).year,
                 "next_step_dose": None
                 if status.next_step is None or protocol.current.plan() is None
                 else protocol.current.plan().ladder[status.next_step].dose,  # type: ignore[union-attr]
