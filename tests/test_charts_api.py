@@ -196,3 +196,18 @@ def test_the_projection_fits_the_range_and_never_assumes_an_overdue_dose_is_take
     assert ahead <= 7 * 86400 / 4 + 60, ahead / 3600  # a quarter of the week, not two half-lives (70 days)
     assert week["planned"] and min(week["planned"]) > now.timestamp()  # overdue: no dose drawn at "now"
     assert min(week["planned"]) - now.timestamp() < 86400  # the next planned time after now, a day apart
+
+
+def test_dose_markers_keep_to_the_pixel_budget_and_keep_every_voided_one(alice, alice_api):
+    now = datetime.now(UTC)
+    pid = make_protocol(alice_api, starts_on=(now - timedelta(days=100)).date().isoformat())["id"]
+    seed_doses(alice, pid, [now - timedelta(days=80) + timedelta(minutes=30 * k) for k in range(2500)], "0.25")
+    doses = alice_api.get("/api/v1/doses", {"limit": 1}).json()["items"]
+    voided = alice_api.post(f"/api/v1/entries/{doses[0]['id']}/corrections", {"action": "void", "reason": "test"})
+    assert voided.status_code == 201, voided.content
+    body = alice_api.get(f"/api/v1/charts/protocols/{pid}").json()
+    assert body["doses_total"] == 2500 and len(body["doses"]) <= 2000
+    assert [d["status"] for d in body["doses"]].count("voided") == 1
+    times = [d["t"] for d in body["doses"]]
+    assert times == sorted(times) and len(times) >= 1990  # spread over the range, not the newest 2,000 only
+    assert times[0] - (now - timedelta(days=80)).timestamp() < 3 * 3600

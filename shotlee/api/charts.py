@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
 
 from shotlee.accounts.http import ApiCall
 from shotlee.api.common import Input
@@ -57,18 +56,112 @@ class MetricLine(Schema):
     points: MetricPoints
 
 
+class ChartProtocol(Schema):
+    id: UUID
+    name: str
+    unit: str = Field(..., description="The unit of its doses and of the estimate")
+    route: str
+    steps: int = Field(..., description="Steps of its titration ladder (0 without one)")
+
+
+class ChartRange(Schema):
+    key: Range
+    start: float = Field(..., description="Where the range starts, seconds since 1970 (UTC)")
+    end: float
+    now: float
+
+
+class ChartDose(Schema):
+    seq: int = Field(..., description="The record's number in the person's history")
+    t: float = Field(..., description="When it was taken, seconds since 1970 (UTC)")
+    amount: float | None = Field(..., description="In the protocol's unit (None when it cannot be converted)")
+    entered: str = Field(..., description="The amount as recorded, in `unit`")
+    unit: str
+    status: Literal["effective", "voided", "corrected"] = Field(
+        ..., description="In effect, voided, or replaced by a correction (the correction is its own dose)"
+    )
+    correction: bool = Field(..., description="This record corrects an earlier one")
+    step: int | None = Field(..., description="The titration step (1-based) in force when it was taken")
+    site: str
+    sites: list[str]
+
+
+class Series(Schema):
+    t: list[float] = Field(..., description="Seconds since 1970 (UTC), at most 2,000")
+    v: list[float]
+
+
+class ChartSource(Schema):
+    citation: str
+    url: str
+
+
+class ChartLevel(Schema):
+    """The estimated amount in the body: an estimate from the guide's published parameters, never a blood level."""
+
+    available: bool = Field(..., description="False when the route has no published parameters (`why_not` says why)")
+    why_not: str
+    unit: str
+    past: Series | None = None
+    projection: Series | None = Field(None, description="Doses on schedule from the next planned time: dashed")
+    planned: list[float] = Field([], description="The planned times the projection assumes")
+    half_life_hours: float | None = None
+    personal_half_life: bool = False
+    absorption: bool | None = Field(None, description="Whether a published absorption rate shapes each dose's rise")
+    basis: str = ""
+    note: str = ""
+    source: ChartSource | None = None
+
+
+class ChartLab(Schema):
+    t: float
+    type: str
+    name: str
+    value: str = Field(..., description="In the person's preferred unit")
+    unit: str
+    canonical: str
+    canonical_unit: str
+
+
+class ChartSideEffect(Schema):
+    t: float
+    severity: int | None = Field(..., description="0 to 10")
+    symptom: str
+    site: str
+
+
+class ChartAdherence(Schema):
+    on_time_30: float | None = Field(..., description="Share of planned doses taken on time in 30 days (0 to 1)")
+    on_time_90: float | None
+
+
 class ProtocolChart(Schema):
-    """A protocol's timeline for a range. Besides the fields listed: `protocol`, `range`, `doses`, `level`, `labs`,
-    `side_effects` and `adherence`, as the operation describes."""
+    """A protocol's timeline for a range."""
 
-    model_config = ConfigDict(extra="allow")
-
+    protocol: ChartProtocol
+    range: ChartRange
+    doses: list[ChartDose] = Field(
+        ..., description="Its dose records in the range, oldest first; at most about 2,000 (see `doses_total`)"
+    )
+    doses_total: int = Field(..., description="Dose records in the range before the pixel budget")
+    level: ChartLevel
+    labs: list[ChartLab]
+    side_effects: list[ChartSideEffect]
+    adherence: ChartAdherence | None = Field(..., description="None for a course or a protocol without a schedule")
     metrics: list[MetricLine] = Field(
         ...,
         description="The person's weight and blood pressure over the range (only those with a reading in it), "
         "each for its own axis",
     )
     time_zone: str = Field(..., description="The person's time zone (IANA name), in which the pages show times")
+
+
+class MetricChart(Schema):
+    type: str
+    name: str
+    unit: str
+    points: MetricPoints
+    doses: list[float] = Field(..., description="Times of the doses in the range (the newest 2,000), as marks")
 
 
 class Timeline(Schema):
@@ -117,7 +210,7 @@ def all_protocols(request: ApiCall, query: Query[RangeQuery]) -> HttpResponse:
     return JsonResponse({"items": items})
 
 
-@router.get("/metrics", response={200: dict, 404: dict, 422: dict})
+@router.get("/metrics", response={200: MetricChart, 404: dict, 422: dict})
 def metric_chart(request: ApiCall, query: Query[MetricQuery]) -> HttpResponse:
     """One metric in the person's preferred unit (`v2`: the second number of a pair, e.g. diastolic pressure), with
     the times of the doses in the range as markers. A type that is not built in nor one of yours is a 404."""

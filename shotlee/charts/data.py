@@ -366,13 +366,27 @@ def protocol_timeline(
             "steps": len(protocol.current.ladder),
         },
         "range": {"key": range_key, "start": start_t, "end": epoch(now), "now": epoch(now)},
-        "doses": shown,
+        "doses": within_budget(shown),
+        "doses_total": len(shown),
         "level": level,
         "labs": labs,
         "side_effects": effects,
         "adherence": None if found is None else {"on_time_30": found.shares[30], "on_time_90": found.shares[90]},
         "time_zone": getattr(tz, "key", str(tz)),  # the times in the details under a chart are said in this zone
     }
+
+
+def within_budget(doses: list[dict[str, Any]], budget: int = BUDGET) -> list[dict[str, Any]]:
+    """At most `budget` dose markers: every voided or corrected one and the newest, and the rest evenly spread
+    (a chart of years of twice-daily doses; the history keeps every record, and `doses_total` counts them)."""
+    if len(doses) <= budget:
+        return doses
+    keep = {i for i, d in enumerate(doses) if d["status"] != "effective"} | {len(doses) - 1}
+    room = max(budget - len(keep), 0)
+    plain = [i for i in range(len(doses)) if i not in keep]
+    step = len(plain) / room if room else 0
+    keep |= {plain[int(k * step)] for k in range(room)}
+    return [doses[i] for i in sorted(keep)][-budget:]
 
 
 def timeline(
