@@ -70,6 +70,49 @@ def test_dashboard_queries_do_not_grow_with_the_history(alice, alice_api, web):
     assert count() == small
 
 
+@pytest.mark.parametrize("path", ["/timeline/{pid}/", "/timeline/", "/metrics/?type=weight"])
+def test_timeline_and_metric_pages_read_the_same_statements_whatever_the_history(path, alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = make_protocol(alice_api, starts_on=(now - timedelta(days=400)).date().isoformat())["id"]
+    seed_doses(alice, pid, [now - timedelta(days=300)], "0.25")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=300)])
+    url = path.format(pid=pid)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert web.get(url).status_code == 200
+        return len(captured)
+
+    small = count()
+    seed_doses(alice, pid, [now - timedelta(days=299 - d) for d in range(0, 290, 7)], "0.25")
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=299 - d) for d in range(290)])
+    assert count() == small
+
+
+def test_the_dashboard_shows_the_next_step_as_the_persons_plan(guides, alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = from_guide(alice_api, "semaglutide", "ozempic-weekly-ladder")
+    for week in (3, 2, 1):
+        body = {"protocol": pid, "amount": "0.25", "occurred_at": (now - timedelta(weeks=week)).isoformat()}
+        assert alice_api.post("/api/v1/doses", {**body, "acknowledge": ["class_overlap"]}).status_code == 201
+    card = web.get("/").content.decode().split("<dt>Step</dt>")[1].split("</dl>")[0]
+    assert "1 of 4: 0.25 mg" in card and "<dt>Your plan</dt><dd>step 2, 0.5 mg, from" in card
+    assert "No doses yet" not in web.get("/").content.decode()
+    for week in range(8, 3, -1):  # five weeks before those three: step 2 is done, step 3 is optional
+        body = {"protocol": pid, "amount": "0.25", "occurred_at": (now - timedelta(weeks=week, days=3)).isoformat()}
+        assert alice_api.post("/api/v1/doses", {**body, "acknowledge": ["class_overlap"]}).status_code == 201
+    card = web.get("/").content.decode().split("<dt>Step</dt>")[1].split("</dl>")[0]
+    assert "2 of 4: 0.5 mg" in card and "step 3, 1 mg, only if you confirm it" in card
+
+
+def test_a_protocol_whose_route_is_not_the_regimens_draws_no_curve_and_says_why(guides, alice, alice_api):
+    pid = from_guide(alice_api, "finasteride-oral", "daily-1-mg")
+    changed = alice_api.patch(f"/api/v1/protocols/{pid}", {"route": "topical"})
+    assert changed.status_code == 200, changed.content
+    level = alice_api.get(f"/api/v1/charts/protocols/{pid}").json()["level"]
+    assert not level["available"] and "measured for oral use and this protocol is topical" in level["why_not"]
+
+
 def test_mesotherapy_timeline_says_why_and_maps_the_scalp_zones(guides, alice, alice_api, web):
     pid = from_guide(alice_api, "dutasteride-mesotherapy", "quarterly-0-1-mg")
     page = web.get(f"/timeline/{pid}/").content.decode()

@@ -178,6 +178,7 @@ def api_attempts(world):
         ("post", f"/api/v1/supplies/{world['supply']}/reconstitute", {"diluent": "2"}),
         ("post", "/api/v1/doses", {"protocol": p, "amount": "10", "unit": "syringe_units", "supply": world["supply"]}),
         ("get", f"/api/v1/charts/protocols/{p}", None),
+        ("get", f"/api/v1/charts/metrics?type=custom:{world['type']}", None),
         ("get", f"/api/v1/charts/protocols/{p}?range=all", None),
     ]
 

@@ -139,6 +139,7 @@ def home(request: SignedIn) -> HttpResponse:
     rows.sort(key=lambda r: (r["status"].next_due or far, r["protocol"].name))
     context = {
         "rows": rows,
+        "any_dose": any(row["status"].last for row in rows),
         "entries": head[0],
         "entries_text": f"{head[0]:,}",
         "ledger_head": head,  # the supplies panel's memo key
