@@ -309,6 +309,12 @@ def test_labs_the_severity_band_the_shared_axis_and_the_metric_chart(open_page, 
     page.wait_for_function("document.querySelectorAll(\"[data-chart='timeline'][data-drawn]\").length === 2")
     whole = page.evaluate(X_OF, 0)
     assert page.evaluate(X_OF, 1) == whole
+    # One moment sits at the same place down the page: the plotting areas line up.
+    areas = page.evaluate(
+        """() => [...document.querySelectorAll("[data-chart='timeline']")].map(el => {
+        const b = el._plot.over.getBoundingClientRect(); return [Math.round(b.left), Math.round(b.width)]; })"""
+    )
+    assert areas[0] == areas[1], areas
     items = json.loads(page.locator("#chart-data").text_content())["items"]
     assert whole[0] == min(i["range"]["start"] for i in items)
     assert whole[1] >= max(i["level"]["projection"]["t"][-1] for i in items if i["level"]["available"])

@@ -50,6 +50,15 @@
     return {min: item.range.start, max: p.length ? Math.max(p[p.length - 1], item.range.end) : item.range.end};
   }
 
+  // The room the shown value axes take on the left (side 3) and on the right (side 1).
+  function sides(axes) {
+    var room = {left: 0, right: 0};
+    axes.forEach(function (a, i) { if (i > 0 && a.show !== false) room[a.side === 1 ? "right" : "left"] += (a.size || 50) + (a.label ? 30 : 0); });  // uPlot's labelSize
+    return room;
+  }
+
+  function widthOf(el) { return Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600); }
+
   function build(item, mini, width, shared) {
     var zone = item.time_zone;
     var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtWhen(v, zone); }}];
@@ -95,7 +104,7 @@
         var g = labs[name];
         item.labs.forEach(function (l) { if (l.name + " (" + l.unit + ")" === name) records.push({t: l.t, y: Number(l.value), scale: g.scale, s: series.length, kind: "lab", rec: l}); });
         columns.push(g);
-        series.push({label: "Lab: " + name, scale: g.scale, stroke: labColour, width: 0, paths: function () { return null; }, points: {show: true, size: 10, width: 2, stroke: css("--card", "#fff"), fill: labColour}});
+        series.push({label: "Lab: " + name, scale: g.scale, stroke: labColour, width: 0, paths: function () { return null; }, points: {show: true, size: 10, stroke: labColour, fill: labColour}});
         if (g.scale !== "level") labAxes.push({scale: g.scale, side: 1, stroke: labColour, size: 55, grid: {show: false}, show: wide, label: g.l.name.toLowerCase() + " " + g.l.unit});
       });
     }
@@ -130,10 +139,19 @@
     if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
     axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
     axes = axes.concat(labAxes, metricAxes);
+    // Timelines sharing a time axis get the same room for their value axes on each side (an empty axis makes up the
+    // difference), so that one moment sits at the same place down the page.
+    var room = sides(axes);
+    if (shared && shared.left != null) {
+      [[3, shared.left - room.left], [1, shared.right - room.right]].forEach(function (pad) {
+        if (pad[1] > 0) axes.push({scale: "pad", side: pad[0], size: pad[1], stroke: "transparent", grid: {show: false}, ticks: {show: false}, splits: function () { return []; }});
+      });
+    }
     var span = spanOf(item), scales = {x: {time: true, min: shared ? shared.min : span.min, max: shared ? shared.max : span.max}};
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
     scales.level = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.1]; }};
     scales.sev = {range: [0, 10]};
+    scales.pad = {range: [0, 1]};
     labAxes.forEach(function (a) { scales[a.scale] = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }}; });
     // A metric's axis spans its own readings with a margin, not from zero: a weight of 82 kg drawn on 0-160
     // is a flat line, and a change of 2 kg is what the person looks for.
@@ -252,7 +270,7 @@
   }
 
   function draw(el, item, mini, shared) {
-    var width = Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600);
+    var width = widthOf(el);
     var metric = el.getAttribute("data-chart") === "metric";
     var built = metric ? buildMetric(item) : build(item, mini, width, shared);
     el.textContent = "";
@@ -351,6 +369,16 @@
     if (wide.length < 2) return null;
     var shared = {key: "timelines", min: Infinity, max: -Infinity, plots: []};
     wide.forEach(function (c) { var s = spanOf(c.item); shared.min = Math.min(shared.min, s.min); shared.max = Math.max(shared.max, s.max); });
+    var left = 0, right = 0;
+    wide.forEach(function (c) {
+      var built = build(c.item, false, widthOf(c.el), shared);
+      if (!built) return;
+      var room = sides(built.opts.axes);
+      left = Math.max(left, room.left);
+      right = Math.max(right, room.right);
+    });
+    shared.left = left;
+    shared.right = right;
     return shared;
   }
 
