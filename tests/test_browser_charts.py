@@ -275,7 +275,9 @@ def test_labs_the_severity_band_the_shared_axis_and_the_metric_chart(open_page, 
     lab = page.evaluate(SERIES, ["Lab: Total testosterone (nmol/L)", None])
     assert lab["scale"] != "level" and lab["axisShown"] and "nmol/L" in lab["axis"], lab
     assert lab["min"] == 0 and lab["max"] > 21, lab
-    expect(page.locator("#caption-0")).to_contain_text("Lab readings are points in a colour of their own on an axis of their own")
+    expect(page.locator("#caption-0")).to_contain_text(
+        "Lab readings are points in a colour of their own on an axis of their own"
+    )
     # Side-effect severity is a filled, stepped band.
     band = page.evaluate(SERIES, ["Side-effect severity (0-10)", None])
     assert band["fill"], band
