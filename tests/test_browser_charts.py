@@ -49,8 +49,13 @@ def world(transactional_db):
     seed_doses(user, ids["meso"], [now - timedelta(days=80)], "0.1")
     seed_readings(user, "weight", "Weight", "kg", [now - timedelta(days=d) for d in range(0, 60, 3)], "82")
     for days, value in ((100, "18"), (60, "21"), (30, "19")):
-        lab = {"type": "testosterone_total", "value": value, "measured_at": (now - timedelta(days=days)).isoformat()}
+        at = (now - timedelta(days=days)).isoformat()
+        lab = {"type": "testosterone_total", "value": value, "measured_at": at, "protocol": ids["cyp"]}
         assert api.post("/api/v1/metrics", lab).status_code == 201
+    for days, severity in ((70, 6), (40, 3), (10, 5)):
+        effect = {"symptom": "nausea", "severity": severity, "protocol": ids["cyp"]}
+        effect["started_at"] = (now - timedelta(days=days)).isoformat()
+        assert api.post("/api/v1/side-effects", effect).status_code == 201
     for days, high, low in ((50, "128", "84"), (20, "124", "81"), (5, "121", "79")):
         pressure = {"type": "blood_pressure", "value": high, "value2": low, "unit": "mmHg"}
         pressure["measured_at"] = (now - timedelta(days=days, hours=5)).isoformat()
@@ -235,3 +240,117 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
     assert serious(axe_violations(phone)) == []
     keep(phone, screenshot(phone, "charts-timeline-details-phone"), "timeline-details-phone-390x844")
     assert phone_problems.messages == []
+
+
+SERIES = """([label, sel]) => { const u = document.querySelector(sel || "[data-chart='timeline']")._plot;
+  const i = u.series.findIndex(s => s.label === label); if (i < 0) return null; const s = u.series[i];
+  const axis = u.axes.find(a => a.scale === s.scale);
+  return {scale: s.scale, min: u.scales[s.scale].min, max: u.scales[s.scale].max, axis: axis ? axis.label : null,
+    axisShown: axis ? axis.show !== false : false, fill: !!(s._paths && s._paths.fill)}; }"""
+# Pixels of the side-effect band's fill (rgba(179, 38, 30, 0.15) on the transparent canvas), wherever it is not
+# covered by another line.
+BAND_PIXELS = """() => { const c = document.querySelector("[data-chart='timeline'] canvas");
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 179) < 8 && Math.abs(d[i + 1] - 38) < 8
+    && Math.abs(d[i + 2] - 30) < 8 && d[i + 3] > 25 && d[i + 3] < 50) n++; return n; }"""
+LUMINANCE = """(name) => { const probe = document.createElement('i'); probe.style.color = `var(${name})`;
+  document.body.appendChild(probe); const rgb = getComputedStyle(probe).color.match(/\\d+/g).slice(0, 3).map(Number);
+  probe.remove(); const [r, g, b] = rgb.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return [rgb.join(','), 0.2126 * r + 0.7152 * g + 0.0722 * b]; }"""
+X_OF = """(i) => { const u = document.querySelectorAll("[data-chart='timeline']")[i]._plot;
+  return [u.scales.x.min, u.scales.x.max]; }"""
+
+
+def contrast(a: float, b: float) -> float:
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def test_labs_the_severity_band_the_shared_axis_and_the_metric_chart(open_page, live_server, world):
+    base = live_server.url
+    page, problems = open_page({"width": 1280, "height": 800}, timezone_id="Asia/Tokyo")  # not the person's zone
+    log_in(page, base)
+    page.goto(f"{base}/timeline/{world['cyp']}/?range=1y")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    # Labs on an axis of their own, named with their unit, from zero past the highest; the caption says so.
+    lab = page.evaluate(SERIES, ["Lab: Total testosterone (nmol/L)", None])
+    assert lab["scale"] != "level" and lab["axisShown"] and "nmol/L" in lab["axis"], lab
+    assert lab["min"] == 0 and lab["max"] > 21, lab
+    expect(page.locator("#caption-0")).to_contain_text(
+        "Lab readings are points in a colour of their own on an axis of their own"
+    )
+    # Side-effect severity is a filled, stepped band.
+    band = page.evaluate(SERIES, ["Side-effect severity (0-10)", None])
+    assert band["fill"], band
+    assert page.evaluate(BAND_PIXELS) > 3000
+    # Labs have a colour of their own, apart from the doses' steps, seen against the chart in light and dark.
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        lab_colour, lab_light = page.evaluate(LUMINANCE, "--c-lab")
+        step_colour, _ = page.evaluate(LUMINANCE, "--c-step3")
+        _, card = page.evaluate(LUMINANCE, "--card")
+        assert lab_colour != step_colour and contrast(lab_light, card) >= 3, (scheme, lab_colour, step_colour)
+    page.emulate_media(color_scheme="light")
+    screenshot(page, "charts-timeline-labs-band-desktop")
+    # An in-place range switch carries the calibration forms along.
+    page.get_by_role("link", name="90 days", exact=True).click()
+    expect(page.locator("#chart-status")).to_have_text("Showing 90 days.")
+    values = page.locator(".actions form input[name='range']").evaluate_all("els => els.map(e => e.value)")
+    assert values and set(values) == {"90d"}, values
+    # With the curve drawn in the lab's unit (calibrated) the labs sit on the curve's scale.
+    page.get_by_role("button", name="Draw the curve with my scale, in nmol/L").click()
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    assert "range=90d" in page.url
+    assert page.evaluate(SERIES, ["Lab: Total testosterone (nmol/L)", None])["scale"] == "level"
+    expect(page.locator("#caption-0")).to_contain_text("sits on the curve's own scale")
+
+    # All protocols: one time axis, one cursor, one zoom.
+    page.goto(f"{base}/timeline/?range=all")
+    page.wait_for_selector("[data-chart='timeline'][data-drawn] canvas")
+    charts = page.locator("[data-chart='timeline']")
+    expect(charts).to_have_count(2)
+    page.wait_for_function("document.querySelectorAll(\"[data-chart='timeline'][data-drawn]\").length === 2")
+    whole = page.evaluate(X_OF, 0)
+    assert page.evaluate(X_OF, 1) == whole
+    # One moment sits at the same place down the page: the plotting areas line up.
+    areas = page.evaluate(
+        """() => [...document.querySelectorAll("[data-chart='timeline']")].map(el => {
+        const b = el._plot.over.getBoundingClientRect(); return [Math.round(b.left), Math.round(b.width)]; })"""
+    )
+    assert areas[0] == areas[1], areas
+    items = json.loads(page.locator("#chart-data").text_content())["items"]
+    assert whole[0] == min(i["range"]["start"] for i in items)
+    assert whole[1] >= max(i["level"]["projection"]["t"][-1] for i in items if i["level"]["available"])
+    box = charts.nth(0).locator(".u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    moment = """(i) => { const u = document.querySelectorAll("[data-chart='timeline']")[i]._plot;
+      return u.cursor.left < 0 ? null : u.posToVal(u.cursor.left, 'x'); }"""
+    pointed = page.evaluate(moment, 0)
+    assert pointed is not None and abs(page.evaluate(moment, 1) - pointed) < (whole[1] - whole[0]) / 300
+    page.mouse.move(box["x"] + box["width"] * 0.3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=5)
+    page.mouse.up()
+    zoomed = page.evaluate(X_OF, 0)
+    assert whole[0] < zoomed[0] < zoomed[1] < whole[1]
+    assert page.evaluate(X_OF, 1) == zoomed
+    page.get_by_role("button", name="Reset zoom").last.click()
+    assert page.evaluate(X_OF, 0) == whole and page.evaluate(X_OF, 1) == whole
+
+    # The metric chart: systolic and diastolic named, times in the person's zone.
+    page.goto(f"{base}/metrics/?type=blood_pressure")
+    page.wait_for_selector("[data-chart='metric'][data-drawn] canvas")
+    legend = page.locator(".metric-chart .u-legend")
+    expect(legend).to_contain_text("Blood pressure, systolic (mmHg)")
+    expect(legend).to_contain_text("Blood pressure, diastolic (mmHg)")
+    first = json.loads(page.locator("#metric-chart-data").text_content())["items"][0]["points"]["t"][0]
+    shown, ticks = page.evaluate(
+        """(t) => { const u = document.querySelector("[data-chart='metric']")._plot;
+        return [u.series[0].value(u, t), u.axes[0]._splits]; }""",
+        first,
+    )
+    assert shown == said(first), shown
+    # Day ticks fall on midnights in the person's zone (Europe/London), not the browser's (Asia/Tokyo).
+    london = ZoneInfo("Europe/London")
+    assert ticks and all(datetime.fromtimestamp(t, london).strftime("%H:%M") == "00:00" for t in ticks), ticks
+    assert problems.messages == []

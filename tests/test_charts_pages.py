@@ -256,3 +256,69 @@ def test_confirmed_warnings_name_the_dose_and_link_to_it(alice, alice_api, web):
         web.get("/").content.decode().split("Warnings you confirmed in the last 30 days")[1].split("</section>")[0]
     )
     assert ", semaglutide</a>:" in section.lower() and "#entry-" in section and "after your semaglutide dose" in section
+
+
+def test_half_lives_read_in_hours_with_days_from_two_days_on(guides, alice, alice_api, web):
+    from shotlee.charts.templatetags.charts import hours
+
+    assert [hours(v) for v in (192.0, 840.0, 8.5, 36.0, 48.0, 100.0)] == [
+        "192 h (8 days)",
+        "840 h (35 days)",
+        "8.5 h",
+        "36 h",
+        "48 h (2 days)",
+        "100 h (4.2 days)",
+    ]
+    now = datetime.now(UTC)
+    pid = from_guide(
+        alice_api,
+        "testosterone-cypionate",
+        "every-2-weeks-200-mg-canada",
+        starts_on=(now - timedelta(days=60)).date().isoformat(),
+    )
+    seed_doses(alice, pid, [now - timedelta(days=d) for d in (56, 42, 28, 14)], "200")
+    for days, value in ((50, "20"), (35, "22"), (20, "21"), (5, "24")):
+        at = (now - timedelta(days=days)).isoformat()
+        lab = {"type": "testosterone_total", "value": value, "measured_at": at, "protocol": pid}
+        assert alice_api.post("/api/v1/metrics", lab).status_code == 201
+    page = web.get(f"/timeline/{pid}/").content.decode()
+    published = chart_data(page)["level"]["half_life_hours"]
+    assert f"half-life {hours(published)}" in page and ".0 h" not in page
+    assert "the guide's source: " + hours(published) in page
+    # The labs' caption says where they are drawn: on an axis of their own, or on the calibrated curve's scale.
+    assert "on an axis of their own, named with its unit" in page and "on their own axis" not in page
+    chosen = web.get(f"/timeline/{pid}/", {"calibrated": "1"}).content.decode()
+    assert "the lab the curve is scaled to sits on the curve's own scale" in chosen
+
+
+def test_missed_days_carry_a_mark_besides_their_colour(guides, alice, alice_api, web):
+    now = datetime.now(UTC)
+    pid = from_guide(
+        alice_api,
+        "testosterone-cypionate",
+        "every-2-weeks-200-mg-canada",
+        starts_on=(now - timedelta(days=90)).date().isoformat(),
+    )
+    seed_doses(alice, pid, [now - timedelta(days=88)], "200")
+    page = web.get(f"/timeline/{pid}/").content.decode()
+    heat = page[page.index('<svg class="heat-map"') : page.index("</svg>", page.index('<svg class="heat-map"'))]
+    missed = heat.count('class="heat missed"')
+    assert missed > 0
+    assert heat.count('class="heat-mark missed"') == missed  # a cross on each missed day
+    assert heat.count("<rect") == heat.count("<title>")  # every day keeps its title
+    assert "missed (crossed)" in page
+
+
+def test_the_metric_chart_says_times_in_the_persons_zone_and_what_the_list_holds(alice, alice_api, web):
+    alice.profile.timezone = "Asia/Tokyo"
+    alice.profile.save()
+    now = datetime.now(UTC)
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(hours=h) for h in range(3)], "80")
+    page = web.get("/metrics/", {"type": "weight"}).content.decode()
+    data = json.loads(page.split('id="metric-chart-data" type="application/json">')[1].split("</script>")[0])
+    assert data["items"][0]["time_zone"] == "Asia/Tokyo"
+    assert "The list below has every value." in page
+    seed_readings(alice, "weight", "Weight", "kg", [now - timedelta(days=1, minutes=m) for m in range(200)], "81")
+    page = web.get("/metrics/", {"type": "weight"}).content.decode()
+    assert "every value" not in page and "The list below has your latest 200 readings" in page
+    assert page.count('class="entry kind-metric"') == 200

@@ -25,6 +25,17 @@ def _state(planned: int, taken: int, missed: int, on_time: int) -> tuple[str, st
     return "late", f"{planned} planned, taken but not on time"
 
 
+def _mark(state: str, x: int, y: int) -> str:
+    """A mark that tells a missed day (a cross) and a partly missed one (one stroke) without its colour."""
+    a, b = 3, CELL - 3
+    back = f"M{x + b} {y + a}L{x + a} {y + b}"
+    if state == "missed":
+        return f'<path class="heat-mark missed" d="M{x + a} {y + a}L{x + b} {y + b}{back}" aria-hidden="true"/>'
+    if state == "partial":
+        return f'<path class="heat-mark partial" d="{back}" aria-hidden="true"/>'
+    return ""
+
+
 def heat_map(found: Adherence, now: datetime, tz: tzinfo, weeks: int = WEEKS) -> SafeString:
     """The last `weeks` weeks, a column per week (Monday at the top); each day's state in its class and its title."""
     today = now.astimezone(tz).date()
@@ -55,6 +66,7 @@ def heat_map(found: Adherence, now: datetime, tz: tzinfo, weeks: int = WEEKS) ->
                 f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="2" class="heat {state}">'
                 f"<title>{escape(day.strftime('%a %d %b %Y'))}: {escape(words)}</title></rect>"
             )
+            parts.append(_mark(state, x, y))
     parts.append("</svg>")
     # Safe: every value put in above is a number or escaped.
     return mark_safe("".join(parts))  # noqa: S308  # nosec B703 B308

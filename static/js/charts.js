@@ -44,7 +44,22 @@
 
   // Each record a chart draws (a dose, a lab, a side effect, a reading) with where it sits: the one nearest the
   // pointer is told in words under the chart. `s` is its series (a series hidden in the legend is skipped).
-  function build(item, mini, width) {
+  // The stretch of time a timeline spans: its range, to the end of its projection.
+  function spanOf(item) {
+    var level = item.level, p = level.available ? level.projection.t : [];
+    return {min: item.range.start, max: p.length ? Math.max(p[p.length - 1], item.range.end) : item.range.end};
+  }
+
+  // The room the shown value axes take on the left (side 3) and on the right (side 1).
+  function sides(axes) {
+    var room = {left: 0, right: 0};
+    axes.forEach(function (a, i) { if (i > 0 && a.show !== false) room[a.side === 1 ? "right" : "left"] += (a.size || 50) + (a.label ? 30 : 0); });  // uPlot's labelSize
+    return room;
+  }
+
+  function widthOf(el) { return Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600); }
+
+  function build(item, mini, width, shared) {
     var zone = item.time_zone;
     var columns = [], series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtWhen(v, zone); }}];
     var records = [];
@@ -73,24 +88,35 @@
         points: {show: true, size: mini ? 6 : 9, width: 2, stroke: colour, fill: replaced ? css("--card", "#fff") : colour}
       });
     });
+    // Labs: with a calibrated curve (drawn in the lab's own unit, scaled to the person's labs) the lab it was
+    // calibrated against sits on the curve's scale, to be compared with it; any other lab gets an axis of its own,
+    // from zero, named with its unit.
+    var labAxes = [], wide = width >= 640;
     if (!mini && item.labs.length) {
-      var labs = {};
-      item.labs.forEach(function (l) { (labs[l.name + " (" + l.unit + ")"] = labs[l.name + " (" + l.unit + ")"] || {t: [], v: []}); labs[l.name + " (" + l.unit + ")"].t.push(l.t); labs[l.name + " (" + l.unit + ")"].v.push(Number(l.value)); });
-      item.labs.forEach(function (l) { l.key = l.name + " (" + l.unit + ")"; });
+      var labs = {}, labColour = css("--c-lab", "#1e293b");
+      item.labs.forEach(function (l) {
+        var name = l.name + " (" + l.unit + ")";
+        var onCurve = level.available && level.calibrated && l.unit === level.unit && (level.label || "").toLowerCase().indexOf(l.name.toLowerCase()) >= 0;
+        (labs[name] = labs[name] || {t: [], v: [], scale: onCurve ? "level" : "lab_" + Object.keys(labs).length, l: l}).t.push(l.t);
+        labs[name].v.push(Number(l.value));
+      });
       Object.keys(labs).forEach(function (name) {
-        item.labs.forEach(function (l) { if (l.key === name) records.push({t: l.t, y: Number(l.value), scale: "lab", s: series.length, kind: "lab", rec: l}); });
-        columns.push(labs[name]);
-        series.push({label: "Lab: " + name, scale: "lab", stroke: css("--c-lab", "#7c3aed"), width: 0, paths: function () { return null; }, points: {show: true, size: 10, fill: css("--c-lab", "#7c3aed")}});
+        var g = labs[name];
+        item.labs.forEach(function (l) { if (l.name + " (" + l.unit + ")" === name) records.push({t: l.t, y: Number(l.value), scale: g.scale, s: series.length, kind: "lab", rec: l}); });
+        columns.push(g);
+        series.push({label: "Lab: " + name, scale: g.scale, stroke: labColour, width: 0, paths: function () { return null; }, points: {show: true, size: 10, stroke: labColour, fill: labColour}});
+        if (g.scale !== "level") labAxes.push({scale: g.scale, side: 1, stroke: labColour, size: 55, grid: {show: false}, show: wide, label: g.l.name.toLowerCase() + " " + g.l.unit});
       });
     }
     if (!mini && item.side_effects.length) {
       item.side_effects.forEach(function (e) { records.push({t: e.t, y: e.severity, scale: "sev", s: series.length, kind: "effect", rec: e}); });
       columns.push({t: item.side_effects.map(function (e) { return e.t; }), v: item.side_effects.map(function (e) { return e.severity; })});
-      series.push({label: "Side-effect severity (0-10)", scale: "sev", stroke: css("--c-sev", "#b3261e"), fill: css("--c-sev-fill", "rgba(179,38,30,0.15)"), width: 1, paths: uPlot.paths.stepped({align: 1}), points: {show: true, size: 5}});
+      // A band: each severity holds until the next one (align() puts nulls between, which spanGaps steps over).
+      series.push({label: "Side-effect severity (0-10)", scale: "sev", stroke: css("--c-sev", "#b3261e"), fill: css("--c-sev-fill", "rgba(179,38,30,0.15)"), width: 1, paths: uPlot.paths.stepped({align: 1}), spanGaps: true, points: {show: true, size: 5}});
     }
     // Weight and blood pressure (systolic and diastolic on one scale), each on its own axis; on a narrow screen
     // the axes would leave no room for the chart, so the legend and the details under it give their values.
-    var metricAxes = [], wide = width >= 640;
+    var metricAxes = [];
     if (!mini) (item.metrics || []).forEach(function (m) {
       var key = m.type === "blood_pressure" ? "bp" : "m_" + m.type, colour = css(m.type === "weight" ? "--c-weight" : "--c-bp", "#0f766e");
       var pair = m.points.v2 && m.points.v2.length;
@@ -112,11 +138,21 @@
     var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}}];
     if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
     axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
-    axes = axes.concat(metricAxes);
-    var scales = {x: {time: true, min: r.start, max: level.available && level.projection.t.length ? level.projection.t[level.projection.t.length - 1] : r.end}};
+    axes = axes.concat(labAxes, metricAxes);
+    // Timelines sharing a time axis get the same room for their value axes on each side (an empty axis makes up the
+    // difference), so that one moment sits at the same place down the page.
+    var room = sides(axes);
+    if (shared && shared.left != null) {
+      [[3, shared.left - room.left], [1, shared.right - room.right]].forEach(function (pad) {
+        if (pad[1] > 0) axes.push({scale: "pad", side: pad[0], size: pad[1], stroke: "transparent", grid: {show: false}, ticks: {show: false}, splits: function () { return []; }});
+      });
+    }
+    var span = spanOf(item), scales = {x: {time: true, min: shared ? shared.min : span.min, max: shared ? shared.max : span.max}};
     scales.dose = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }};
     scales.level = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.1]; }};
     scales.sev = {range: [0, 10]};
+    scales.pad = {range: [0, 1]};
+    labAxes.forEach(function (a) { scales[a.scale] = {range: function (u, min, max) { return [0, Math.max(max || 1, 0.001) * 1.15]; }}; });
     // A metric's axis spans its own readings with a margin, not from zero: a weight of 82 kg drawn on 0-160
     // is a flat line, and a change of 2 kg is what the person looks for.
     metricAxes.forEach(function (a) {
@@ -128,9 +164,12 @@
     });
     // The axis says dates in the person's time zone, as the tables and the details do (not the browser's).
     var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
-    return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, tzDate: tzDate,
-      // Dragging across a timeline zooms in on that stretch of time; the small charts on the dashboard do not zoom.
-      cursor: {points: {size: 8}, drag: {x: !mini, y: false, setScale: !mini}}}};
+    // Dragging across a timeline zooms in on that stretch of time; the small charts on the dashboard do not zoom.
+    // Timelines on one page share a time axis and a cursor (uPlot's sync key): a pointer on one shows the moment
+    // on all of them.
+    var cursor = {points: {size: 8}, drag: {x: !mini, y: false, setScale: !mini}};
+    if (shared) cursor.sync = {key: shared.key, setSeries: false};
+    return {data: data, records: records, opts: {series: series, axes: axes, scales: scales, legend: {show: !mini, live: true}, tzDate: tzDate, cursor: cursor}};
   }
 
   // The record nearest the pointer (in pixels), among those drawn in the visible range of a shown series.
@@ -188,14 +227,16 @@
   }
 
   // A metric: its values (and the second number of a pair) on one axis, the doses as marks along the bottom.
+  // Times in the person's zone (item.time_zone), as the list of readings under it says them.
   function buildMetric(item) {
-    var ink = css("--ink", "#1b1f24"), colour = css("--c-level", "#0b5fff");
+    var ink = css("--ink", "#1b1f24"), colour = css("--c-level", "#0b5fff"), zone = item.time_zone;
+    var pair = item.points.v2.some(function (v) { return v != null; }), bp = item.type === "blood_pressure";
     var columns = [{t: item.points.t, v: item.points.v}];
-    var series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtTime(v); }},
-      {label: item.name + " (" + item.unit + ")", stroke: colour, width: 2, points: {show: true, size: 5}, spanGaps: true}];
-    if (item.points.v2.some(function (v) { return v != null; })) {
+    var series = [{label: "Time", value: function (u, v) { return v == null ? "" : fmtWhen(v, zone); }},
+      {label: item.name + (pair ? (bp ? ", systolic" : ", first value") : "") + " (" + item.unit + ")", stroke: colour, width: 2, points: {show: true, size: 5}, spanGaps: true}];
+    if (pair) {
       columns.push({t: item.points.t, v: item.points.v2});
-      series.push({label: "second value (" + item.unit + ")", stroke: css("--c-step3", "#7c3aed"), width: 2, points: {show: true, size: 5}, spanGaps: true});
+      series.push({label: item.name + (bp ? ", diastolic" : ", second value") + " (" + item.unit + ")", stroke: css("--c-step3", "#7c3aed"), width: 2, dash: [4, 4], points: {show: true, size: 5}, spanGaps: true});
     }
     if (item.doses.length) {
       columns.push({t: item.doses, v: item.doses.map(function () { return 0.04; })});
@@ -203,7 +244,8 @@
         points: {show: true, size: 7, fill: css("--c-step1", "#c2410c")}, value: function (u, v) { return v == null ? "" : "taken"; }});
     }
     var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}}, {stroke: ink, size: 55, label: item.unit}];
-    return {data: align(columns), opts: {series: series, axes: axes, scales: {x: {time: true}, marks: {range: [0, 1]}}, legend: {show: true, live: true}}};
+    var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
+    return {data: align(columns), opts: {series: series, axes: axes, scales: {x: {time: true}, marks: {range: [0, 1]}}, legend: {show: true, live: true}, tzDate: tzDate}};
   }
 
   // The "Reset zoom" button and the details panel of a chart: made once per chart element, kept across redraws.
@@ -227,10 +269,10 @@
     if (status) status.textContent = text;
   }
 
-  function draw(el, item, mini) {
-    var width = Math.max(260, el.clientWidth || el.parentNode.clientWidth || 600);
+  function draw(el, item, mini, shared) {
+    var width = widthOf(el);
     var metric = el.getAttribute("data-chart") === "metric";
-    var built = metric ? buildMetric(item) : build(item, mini, width);
+    var built = metric ? buildMetric(item) : build(item, mini, width, shared);
     el.textContent = "";
     var tools = metric ? null : toolsOf(el);
     if (tools && tools.panel) {
@@ -260,6 +302,13 @@
     function resetZoom(u) {
       if (whole) u.setScale("x", {min: whole.min, max: whole.max});
     }
+    // On a page of timelines a zoom, or its reset, moves them all (they share one time axis).
+    if (shared && !mini) hooks.setScale.push(function (u, key) {
+      if (key !== "x") return;
+      shared.plots.forEach(function (other) {
+        if (other !== u && (other.scales.x.min !== u.scales.x.min || other.scales.x.max !== u.scales.x.max)) other.setScale("x", {min: u.scales.x.min, max: u.scales.x.max});
+      });
+    });
     if (!metric) {
       hooks.setCursor.push(function (u) { show(u, u.cursor.left, u.cursor.top); });
       hooks.ready.push(function (u) {
@@ -308,8 +357,34 @@
     var chart = new uPlot(built.opts, built.data, el);
     if (tools) tools.reset.onclick = function () { resetZoom(chart); };
     el._plot = chart;
+    if (shared) shared.plots.push(chart);
     el.setAttribute("data-drawn", "1");
     return chart;
+  }
+
+  // Two or more timelines on a page (/timeline/) share one time axis: from the earliest start to the latest end,
+  // projections included; null for a page with one.
+  function shareAxis(charts) {
+    var wide = charts.filter(function (c) { return !c.mini && c.item && c.el.getAttribute("data-chart") === "timeline"; });
+    if (wide.length < 2) return null;
+    var shared = {key: "timelines", min: Infinity, max: -Infinity, plots: []};
+    wide.forEach(function (c) { var s = spanOf(c.item); shared.min = Math.min(shared.min, s.min); shared.max = Math.max(shared.max, s.max); });
+    var left = 0, right = 0;
+    wide.forEach(function (c) {
+      var built = build(c.item, false, widthOf(c.el), shared);
+      if (!built) return;
+      var room = sides(built.opts.axes);
+      left = Math.max(left, room.left);
+      right = Math.max(right, room.right);
+    });
+    shared.left = left;
+    shared.right = right;
+    return shared;
+  }
+
+  function drawAll(charts) {
+    var shared = shareAxis(charts);
+    charts.forEach(function (c) { if (c.plot) c.plot.destroy(); c.plot = c.item ? draw(c.el, c.item, c.mini, c.mini ? null : shared) : null; });
   }
 
   function start() {
@@ -321,8 +396,9 @@
       if (!source) return;
       payloads[id] = payloads[id] || JSON.parse(source.textContent);
       var item = payloads[id].items[Number(el.getAttribute("data-index") || 0)];
-      if (item) charts.push({el: el, mini: el.getAttribute("data-chart") === "mini", plot: draw(el, item, el.getAttribute("data-chart") === "mini"), item: item});
+      if (item) charts.push({el: el, mini: el.getAttribute("data-chart") === "mini", plot: null, item: item});
     });
+    drawAll(charts);
     // Ranges: one request for the same page at the new range; its data and its text alternative are swapped in
     // (the links work without this: they load the page).
     document.querySelectorAll("[data-range]").forEach(function (link) {
@@ -333,11 +409,14 @@
           .then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var items = JSON.parse(doc.getElementById("chart-data").textContent).items;
-            charts.forEach(function (c) { if (c.plot) c.plot.destroy(); c.item = items[Number(c.el.getAttribute("data-index") || 0)]; c.plot = c.item ? draw(c.el, c.item, c.mini) : null; });
+            charts.forEach(function (c) { c.item = items[Number(c.el.getAttribute("data-index") || 0)]; });
+            drawAll(charts);
             document.querySelectorAll("[data-swap]").forEach(function (region) {
               var fresh = doc.getElementById(region.id);
               if (fresh) region.innerHTML = fresh.innerHTML;
             });
+            // Forms that keep the range (the calibration buttons) follow it.
+            document.querySelectorAll("form input[type=hidden][name=range]").forEach(function (input) { input.value = link.getAttribute("data-range"); });
             document.querySelectorAll("[data-range]").forEach(function (l) { l.removeAttribute("aria-current"); });
             link.setAttribute("aria-current", "true");
             var status = document.getElementById("chart-status");

@@ -10,6 +10,8 @@ from shotlee.charts import data
 
 register = template.Library()
 
+LISTED = 200  # the metrics page lists the latest 200 readings (shotlee/metrics/views.py)
+
 
 @register.filter
 def from_epoch(seconds: float) -> datetime:
@@ -32,6 +34,23 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+@register.filter
+def hours(value: float | str | None) -> str:
+    """A half-life as a person reads it: "192 h (8 days)", "8.5 h"; days are added from 48 hours on."""
+    if value is None or value == "":
+        return ""
+    h = float(value)
+    text = f"{_one(h)} h"
+    if h >= 48:
+        days = h / 24
+        text += f" ({_one(days)} day{'' if days == 1 else 's'})"
+    return text
+
+
+def _one(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
 @register.inclusion_tag("charts/_metric_chart.html", takes_context=True)
 def metric_chart(context: dict[str, Any], key: str) -> dict[str, Any]:
     """A metric's chart with dose markers, in the person's preferred unit, its data in the page (no extra request).
@@ -40,4 +59,7 @@ def metric_chart(context: dict[str, Any], key: str) -> dict[str, Any]:
     if not key:
         return {"key": ""}
     series = data.metric_series(request.user, key, "all", request.profile.preferred_units, timezone.now())
-    return {"key": key, "series": series, "payload": {"items": [series]}}
+    # The chart says times in the person's zone, as the list of readings under it does.
+    zone = timezone.get_current_timezone()
+    series = series | {"time_zone": getattr(zone, "key", str(zone))}
+    return {"key": key, "series": series, "payload": {"items": [series]}, "listed": LISTED}
