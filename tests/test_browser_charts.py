@@ -182,6 +182,11 @@ def test_pointing_at_a_dose_tells_its_record_and_a_drag_zooms(open_page, live_se
         return [u.scales.m_weight.min, u.scales.m_weight.max]; }"""
     )
     assert 75 < weight_axis[0] < 82 < weight_axis[1] < 90, weight_axis  # its own readings, not 0 to 160
+    ticks = page.evaluate(
+        """() => { const u = document.querySelector("[data-chart='timeline']")._plot;
+        return u.axes[0].values(u, [Date.UTC(2026, 9, 9, 12) / 1000]); }"""
+    )
+    assert ticks == ["9 Oct"], ticks  # as the pages write dates, not uPlot's "10/9"
     expect(page.locator(".metric-summary")).to_contain_text("the latest 121/79 mmHg")
 
     doses = chart_doses(page)

@@ -24,6 +24,21 @@
     return parts.weekday + " " + parts.day + " " + parts.month.slice(0, 3) + " " + parts.year + ", " + parts.hour + ":" + parts.minute;
   }
 
+  // Time-axis labels as the pages write dates ("9 Oct", "Oct 2026", "9 Oct 14:00"), in the person's zone: uPlot's
+  // default "10/9" reads as 10 September to most of the world.
+  function timeTicks(zone) {
+    return function (u, splits) {
+      var span = u.scales.x.max - u.scales.x.min;
+      var opts = span > 400 * 86400 ? {month: "short", year: "numeric"}
+        : span > 3 * 86400 ? {day: "numeric", month: "short"}
+        : {day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+      if (zone) opts.timeZone = zone;
+      var f;
+      try { f = new Intl.DateTimeFormat("en-GB", opts); } catch (e) { delete opts.timeZone; f = new Intl.DateTimeFormat("en-GB", opts); }
+      return splits.map(function (s) { return f.format(new Date(s * 1000)); });
+    };
+  }
+
   function num(v) { return String(Math.round(v * 100) / 100); }
 
   // Every series on one x axis (uPlot wants aligned columns): a union of times, null where a series has no point.
@@ -135,7 +150,7 @@
     if (!columns.length) return null;
     var data = align(columns);
     var r = item.range;
-    var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}}];
+    var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}, values: timeTicks(zone), space: 60}];
     if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
     axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
     axes = axes.concat(labAxes, metricAxes);
@@ -243,7 +258,7 @@
       series.push({label: "Dose", scale: "marks", stroke: css("--c-step1", "#c2410c"), width: 0, paths: function () { return null; },
         points: {show: true, size: 7, fill: css("--c-step1", "#c2410c")}, value: function (u, v) { return v == null ? "" : "taken"; }});
     }
-    var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}}, {stroke: ink, size: 55, label: item.unit}];
+    var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, values: timeTicks(zone), space: 60}, {stroke: ink, size: 55, label: item.unit}];
     var tzDate = zone ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), zone); } : undefined;
     return {data: align(columns), opts: {series: series, axes: axes, scales: {x: {time: true}, marks: {range: [0, 1]}}, legend: {show: true, live: true}, tzDate: tzDate}};
   }
