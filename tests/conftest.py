@@ -46,6 +46,42 @@ def _flush_past_triggers():
     flush.Command.handle = original
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _guide_files_parsed_once():
+    """About 150 tests call load_guides() (a fixture of the guide, health and browser modules); parsing, validating
+    and rendering the eleven guide files cost about 0.45 s each time, some 35 s of each engine's run. The files do
+    not change during a run, so each distinct file text is read and validated, and each distinct guide rendered,
+    once; load_guides still writes every row, in its transaction, each time it is called.
+
+    The key is the file's whole text (and its path, which validation names in its messages), so a file a test
+    writes or changes is read afresh; a file that fails is never remembered and fails again; callers get their own
+    copy. Tests of read_guide itself import the function before this runs and call the real one.
+    """
+    import copy
+
+    from shotlee.guides import loader
+
+    read_guide, render_guide = loader.read_guide, loader.render_guide
+    read: dict[tuple[str, str], dict[str, Any]] = {}
+    rendered: dict[str, dict[str, Any]] = {}
+
+    def read_once(path: Any) -> dict[str, Any]:
+        key = (str(path), path.read_text(encoding="utf-8"))
+        if key not in read:
+            read[key] = read_guide(path)
+        return copy.deepcopy(read[key])
+
+    def render_once(data: dict[str, Any]) -> dict[str, Any]:
+        key = loader.canonical_text(data)
+        if key not in rendered:
+            rendered[key] = render_guide(data)
+        return copy.deepcopy(rendered[key])
+
+    loader.read_guide, loader.render_guide = read_once, render_once
+    yield
+    loader.read_guide, loader.render_guide = read_guide, render_guide
+
+
 class Api:
     """A real HTTP-shaped client for the JSON API, authenticated with a bearer token."""
 
