@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -177,13 +178,58 @@ def _open_doors(settings):
     settings.SIGNUPS_PER_HOUR = 0
 
 
+class _SharedChromium:
+    """One Chromium for each run of consecutive test modules that use the browser (test_browser*.py run one after
+    another): starting Playwright and Chromium costs about 1 s, and there are 17 such modules. It is closed before
+    the first test of a module that uses no browser, so Playwright's event loop is only ever there while browser
+    modules run, as when each module had its own. Each test still gets fresh contexts (open_page)."""
+
+    def __init__(self) -> None:
+        self.modules: set[Any] = set()  # the modules with at least one test that uses the browser
+        self.stack: ExitStack | None = None
+        self.launched: Any = None
+
+    def get(self) -> Any:
+        if self.stack is None:
+            from tests.browser_support import allow_sync_orm_under_playwright, chromium
+
+            stack = ExitStack()
+            try:
+                stack.enter_context(allow_sync_orm_under_playwright())
+                self.launched = stack.enter_context(chromium())
+            except BaseException:
+                stack.close()
+                raise
+            self.stack = stack
+        return self.launched
+
+    def close(self) -> None:
+        stack, self.stack, self.launched = self.stack, None, None
+        if stack is not None:
+            stack.close()
+
+
+_chromium = _SharedChromium()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    _chromium.modules = {item.path for item in items if "browser" in getattr(item, "fixturenames", ())}
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    if item.path not in _chromium.modules:
+        _chromium.close()
+
+
+def pytest_sessionfinish() -> None:
+    _chromium.close()
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium through Playwright, one per test module (skips or fails as tests.browser_support says)."""
-    from tests.browser_support import allow_sync_orm_under_playwright, chromium
-
-    with allow_sync_orm_under_playwright(), chromium() as launched:
-        yield launched
+    """Debian's Chromium through Playwright (skips or fails as tests.browser_support says), shared by consecutive
+    browser modules (_SharedChromium)."""
+    return _chromium.get()
 
 
 @pytest.fixture
