@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -44,6 +45,42 @@ def _flush_past_triggers():
     flush.Command.handle = handle
     yield
     flush.Command.handle = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _guide_files_parsed_once():
+    """About 150 tests call load_guides() (a fixture of the guide, health and browser modules); parsing, validating
+    and rendering the eleven guide files cost about 0.45 s each time, some 35 s of each engine's run. The files do
+    not change during a run, so each distinct file text is read and validated, and each distinct guide rendered,
+    once; load_guides still writes every row, in its transaction, each time it is called.
+
+    The key is the file's whole text (and its path, which validation names in its messages), so a file a test
+    writes or changes is read afresh; a file that fails is never remembered and fails again; callers get their own
+    copy. Tests of read_guide itself import the function before this runs and call the real one.
+    """
+    import copy
+
+    from shotlee.guides import loader
+
+    read_guide, render_guide = loader.read_guide, loader.render_guide
+    read: dict[tuple[str, str], dict[str, Any]] = {}
+    rendered: dict[str, dict[str, Any]] = {}
+
+    def read_once(path: Any) -> dict[str, Any]:
+        key = (str(path), path.read_text(encoding="utf-8"))
+        if key not in read:
+            read[key] = read_guide(path)
+        return copy.deepcopy(read[key])
+
+    def render_once(data: dict[str, Any]) -> dict[str, Any]:
+        key = loader.canonical_text(data)
+        if key not in rendered:
+            rendered[key] = render_guide(data)
+        return copy.deepcopy(rendered[key])
+
+    loader.read_guide, loader.render_guide = read_once, render_once
+    yield
+    loader.read_guide, loader.render_guide = read_guide, render_guide
 
 
 class Api:
@@ -141,13 +178,58 @@ def _open_doors(settings):
     settings.SIGNUPS_PER_HOUR = 0
 
 
+class _SharedChromium:
+    """One Chromium for each run of consecutive test modules that use the browser (test_browser*.py run one after
+    another): starting Playwright and Chromium costs about 1 s, and there are 17 such modules. It is closed before
+    the first test of a module that uses no browser, so Playwright's event loop is only ever there while browser
+    modules run, as when each module had its own. Each test still gets fresh contexts (open_page)."""
+
+    def __init__(self) -> None:
+        self.modules: set[Any] = set()  # the modules with at least one test that uses the browser
+        self.stack: ExitStack | None = None
+        self.launched: Any = None
+
+    def get(self) -> Any:
+        if self.stack is None:
+            from tests.browser_support import allow_sync_orm_under_playwright, chromium
+
+            stack = ExitStack()
+            try:
+                stack.enter_context(allow_sync_orm_under_playwright())
+                self.launched = stack.enter_context(chromium())
+            except BaseException:
+                stack.close()
+                raise
+            self.stack = stack
+        return self.launched
+
+    def close(self) -> None:
+        stack, self.stack, self.launched = self.stack, None, None
+        if stack is not None:
+            stack.close()
+
+
+_chromium = _SharedChromium()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    _chromium.modules = {item.path for item in items if "browser" in getattr(item, "fixturenames", ())}
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    if item.path not in _chromium.modules:
+        _chromium.close()
+
+
+def pytest_sessionfinish() -> None:
+    _chromium.close()
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium through Playwright, one per test module (skips or fails as tests.browser_support says)."""
-    from tests.browser_support import allow_sync_orm_under_playwright, chromium
-
-    with allow_sync_orm_under_playwright(), chromium() as launched:
-        yield launched
+    """Debian's Chromium through Playwright (skips or fails as tests.browser_support says), shared by consecutive
+    browser modules (_SharedChromium)."""
+    return _chromium.get()
 
 
 @pytest.fixture
