@@ -147,12 +147,14 @@ def test_register_answers_a_taken_name_exactly_as_a_free_one(alice):
 @pytest.mark.argon2
 def test_register_takes_as_long_for_a_taken_name_as_for_a_free_one(alice):
     taken, free = [], []
-    for n in range(5):
+    for n in range(9):
         for name, times in (("Alice", taken), (f"fresh{n}", free)):
             started = time.perf_counter()
             assert register(name).status_code == 201
             times.append(time.perf_counter() - started)
-    ratio = statistics.median(taken) / statistics.median(free)
-    print(f"median register: taken {statistics.median(taken) * 1000:.0f} ms, free "
-          f"{statistics.median(free) * 1000:.0f} ms, ratio {ratio:.2f}")  # fmt: skip
+    # The fastest of nine: each path's own cost, what a busy machine adds on top removed (medians of five failed
+    # at 1.84 and 0.55 while two test suites shared the 2 cores). A skipped hash would be over 100x faster.
+    ratio = min(taken) / min(free)
+    print(f"register: fastest taken {min(taken) * 1000:.0f} ms, fastest free {min(free) * 1000:.0f} ms, "
+          f"ratio {ratio:.2f}; medians {statistics.median(taken) * 1000:.0f} / {statistics.median(free) * 1000:.0f} ms")  # fmt: skip
     assert 0.67 < ratio < 1.5

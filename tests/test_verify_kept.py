@@ -153,3 +153,12 @@ def test_a_rewritten_and_re_signed_history_is_named_by_the_first_changed_seq(ali
         "first_bad_seq": 4,
         "reason": "entry #4 has changed since you saved this copy",
     }
+
+
+def test_a_form_without_the_file_is_refused_by_name_not_a_server_error(alice_api):
+    empty = alice_api.client.post(
+        "/api/v1/export/verify",
+        {"note": "no file here"},
+        headers={"Authorization": f"Bearer {alice_api.token}"},
+    )
+    assert empty.status_code == 422 and "file named file" in empty.json()["detail"]

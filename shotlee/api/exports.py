@@ -53,6 +53,9 @@ def verify_kept(request: ApiCall, file: UploadedFile = OPTIONAL_FILE) -> HttpRes
         if file.size is not None and file.size > MAX_UPLOAD:
             return JsonResponse({"detail": "The file is larger than 200 MB."}, status=422)
         raw = file.read()
+    elif request.content_type == "multipart/form-data":
+        # A form with no `file` part: its body was read as the form and is not the export either.
+        return JsonResponse({"detail": "Cannot compare: attach the export as the file named file."}, status=422)
     else:
         raw = request.body
     try:
