@@ -121,3 +121,14 @@ def test_a_reading_shows_on_the_metric_series_in_the_same_minute(alice, alice_ap
     alice.profile.units = '{"weight": "lb"}'
     alice.profile.save()
     assert weights() == [220.5, 218.3]
+
+
+def test_a_new_protocol_and_a_stopped_one_show_on_the_next_dashboard(alice_api, web):
+    first = make_protocol(alice_api, name="First one", starts_on=(NOW - timedelta(days=30)).date().isoformat())
+    assert "First one" in web.get("/").content.decode()
+    make_protocol(alice_api, name="Second one", starts_on=(NOW - timedelta(days=30)).date().isoformat())
+    assert "Second one" in web.get("/").content.decode()
+    stopped = alice_api.patch(f"/api/v1/protocols/{first['id']}", {"active": False})
+    assert stopped.status_code == 200, stopped.content
+    page = web.get("/").content.decode()
+    assert "First one" not in page.split("Latest readings")[0] and "Second one" in page

@@ -117,7 +117,10 @@ def home(request: SignedIn) -> HttpResponse:
     prefs = request.profile.preferred_units
     head = memo.head_of(request.user)
     rows: list[dict[str, Any]] = []
-    for protocol in Protocol.objects.for_user(request.user).active():
+    user = request.user
+    # The list itself is a projection written with the ledger records that change it, so the head covers it too.
+    protocols = memo.remembered(user, head, now, ("protocols",), lambda: list(Protocol.objects.for_user(user).active()))
+    for protocol in protocols:
         status, timeline = data.timeline(
             request.user, protocol, DASHBOARD_RANGE, tz, now, prefs, head, DASHBOARD_POINTS
         )
