@@ -33,6 +33,7 @@ MAX_ENTRIES = 512  # a few hundred people's dashboards: each value is tens of ki
 
 _MEMO: dict[tuple[Hashable, ...], Any] = {}
 _minute = [-1]  # the minute _MEMO holds
+_MISSING = object()
 
 
 def head_of(user: User) -> tuple[int, str]:
@@ -47,9 +48,9 @@ def remembered(
     """`build()`, or what it returned for the same user, head, key and minute."""
     minute = int(now.timestamp()) // MINUTE
     full = (user.pk, *head, minute, *key)
-    if full in _MEMO:
-        found: T = _MEMO[full]
-        return found
+    found = _MEMO.get(full, _MISSING)  # one lookup: another thread may empty the memo between two
+    if found is not _MISSING:
+        return found  # type: ignore[no-any-return]
     value = build()
     if len(_MEMO) >= MAX_ENTRIES or minute != _minute[0]:
         _MEMO.clear()
