@@ -12,6 +12,7 @@ from django.utils import timezone
 from shotlee.accounts.services import issue_token
 from shotlee.charts.sites import rotation
 from shotlee.guides.loader import load_guides
+from shotlee.lib.when import duration_hours
 from tests.charts_support import seed_doses, seed_readings
 from tests.conftest import Api, make_protocol, make_user
 
@@ -166,7 +167,8 @@ def test_labs_sit_beside_the_estimate_and_the_personal_scale_is_applied_only_whe
     own = web.get(f"/timeline/{pid}/", {"calibrated": "2", "range": "90d"}).content.decode()
     level = chart_data(own)["level"]
     assert level["personal_half_life"] and level["half_life_hours"] != plain_half_life
-    assert f"and your half-life of {level['half_life_hours']:g} h (nmol/L)" in own
+    assert f"and your half-life of {duration_hours(level['half_life_hours'])} (nmol/L)" in own
+    assert level["lab_type"] == "testosterone_total"  # the labs drawn on the curve's own scale
     assert "yours, fitted to your labs and chosen by you" in own
     assert chart_data(web.get(f"/timeline/{pid}/").content.decode())["level"]["half_life_hours"] == plain_half_life
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from shotlee.lib.schedule import Schedule, advance
 from shotlee.lib.series import adherence, downsample, grid
-from shotlee.lib.when import relative
+from shotlee.lib.when import duration_hours, relative
 
 DAILY = Schedule(every=1, unit="days")
 
@@ -127,3 +127,17 @@ def test_skipping_missed_steps_lands_where_walking_them_does(plan):
         while walked < until:
             walked = advance(walked, plan, tz)
         assert _skip_to(plan, moment, until, tz) == walked
+
+
+@pytest.mark.parametrize(
+    ("hours", "words"),
+    [
+        (192.0, "192 h (8 days)"),
+        (8.5, "8.5 h"),
+        (24.0, "24 h"),
+        (48.0, "48 h (2 days)"),
+        (129.24, "129.2 h (5.4 days)"),
+    ],
+)
+def test_half_lives_read_in_hours_and_from_two_days_also_in_days(hours, words):
+    assert duration_hours(hours) == words

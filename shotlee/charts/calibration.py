@@ -13,6 +13,7 @@ from shotlee.charts.data import Pk, significant
 from shotlee.ledger.models import Entry
 from shotlee.lib import levels
 from shotlee.lib import metrics as metric_specs
+from shotlee.lib.when import duration_hours
 from shotlee.metrics.services import METRIC
 from shotlee.protocols.models import Protocol
 
@@ -62,6 +63,7 @@ def calibration(
         for r, m, e in zip(readings, measured, estimates, strict=True)
     ]
     return {
+        "type": key,
         "lab": spec.name,
         "unit": unit,
         "estimate_unit": protocol.current.unit,
@@ -80,12 +82,15 @@ def calibration(
     }
 
 
-def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str) -> None:
+def apply_scale(level: dict[str, Any], scale: float, unit: str, lab: str, lab_type: str) -> None:
     """The person chose it: draw the curve in their lab's unit, times their own scale factor (and, when they chose
     it too, with their own half-life: `level` was computed with it)."""
     for part in ("past", "projection"):
         level[part]["v"] = [significant(v * scale) for v in level[part]["v"]]
     level["unit"] = unit
-    own = f" and your half-life of {level['half_life_hours']:g} h" if level.get("personal_half_life") else ""
+    own = (
+        f" and your half-life of {duration_hours(level['half_life_hours'])}" if level.get("personal_half_life") else ""
+    )
     level["label"] = f"Estimated {lab.lower()}, scaled to your labs{own} ({unit})"
     level["calibrated"] = True
+    level["lab_type"] = lab_type  # the labs of this type are drawn on the curve's own scale

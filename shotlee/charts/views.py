@@ -212,10 +212,10 @@ def _calibrate(
         items[0] = data.protocol_timeline(
             request.user, protocol, range_key, tz, now, status, prefs, half_life=half["value"], with_metrics=True
         )
-        calibration.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"])
+        calibration.apply_scale(items[0]["level"], half["scale"], cal["unit"], cal["lab"], cal["type"])
         return "2"
     items[0] = items[0] | {"level": copy.deepcopy(items[0]["level"])}  # the remembered series stays as it was
-    calibration.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"])
+    calibration.apply_scale(items[0]["level"], cal["scale"]["value"], cal["unit"], cal["lab"], cal["type"])
     return "1"
 
 

@@ -24,3 +24,16 @@ def relative(moment: datetime, now: datetime) -> str:
     if abs(seconds) < 60:
         return "due now"
     return f"in {_span(seconds)}" if seconds > 0 else f"{_span(-seconds)} overdue"
+
+
+def duration_hours(h: float) -> str:
+    """A span in hours as a person reads it: "192 h (8 days)", "8.5 h"; days are added from 48 hours on."""
+    text = f"{_one(h)} h"
+    if h >= 48:
+        days = h / 24
+        text += f" ({_one(days)} day{'' if days == 1 else 's'})"
+    return text
+
+
+def _one(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")

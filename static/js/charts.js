@@ -111,7 +111,7 @@
       var labs = {}, labColour = css("--c-lab", "#1e293b");
       item.labs.forEach(function (l) {
         var name = l.name + " (" + l.unit + ")";
-        var onCurve = level.available && level.calibrated && l.unit === level.unit && (level.label || "").toLowerCase().indexOf(l.name.toLowerCase()) >= 0;
+        var onCurve = level.available && level.calibrated && l.type === level.lab_type;
         (labs[name] = labs[name] || {t: [], v: [], scale: onCurve ? "level" : "lab_" + Object.keys(labs).length, l: l}).t.push(l.t);
         labs[name].v.push(Number(l.value));
       });

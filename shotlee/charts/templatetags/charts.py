@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 
 from shotlee.charts import data
+from shotlee.lib.when import duration_hours
 
 register = template.Library()
 
@@ -36,19 +37,10 @@ def _number(value: float) -> str:
 
 @register.filter
 def hours(value: float | str | None) -> str:
-    """A half-life as a person reads it: "192 h (8 days)", "8.5 h"; days are added from 48 hours on."""
+    """A half-life as a person reads it: "192 h (8 days)", "8.5 h" (lib.when.duration_hours)."""
     if value is None or value == "":
         return ""
-    h = float(value)
-    text = f"{_one(h)} h"
-    if h >= 48:
-        days = h / 24
-        text += f" ({_one(days)} day{'' if days == 1 else 's'})"
-    return text
-
-
-def _one(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    return duration_hours(float(value))
 
 
 @register.inclusion_tag("charts/_metric_chart.html", takes_context=True)
