@@ -151,8 +151,11 @@
     var data = align(columns);
     var r = item.range;
     var axes = [{stroke: ink, grid: {stroke: css("--line", "#d8dde3"), width: 1}, ticks: {stroke: css("--line", "#d8dde3")}, values: timeTicks(zone), space: 60}];
-    if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
-    axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
+    // A card's chart on a phone is a sparkline: its two value axes took 76 of about 300 px, and the card says the
+    // numbers in words above it.
+    var bare = mini && width < 480;
+    if (level.available) axes.push({scale: "level", stroke: ink, size: mini ? 40 : 55, show: !bare, grid: {show: false}, label: mini ? "" : "estimated " + (level.calibrated ? level.unit : unit)});
+    axes.push({scale: "dose", side: 1, stroke: ink, size: mini ? 36 : 50, show: !bare, grid: {show: !level.available}, label: mini ? "" : "dose " + unit});
     axes = axes.concat(labAxes, metricAxes);
     // Timelines sharing a time axis get the same room for their value axes on each side (an empty axis makes up the
     // difference), so that one moment sits at the same place down the page.
