@@ -132,3 +132,17 @@ def test_a_new_protocol_and_a_stopped_one_show_on_the_next_dashboard(alice_api, 
     assert stopped.status_code == 200, stopped.content
     page = web.get("/").content.decode()
     assert "First one" not in page.split("Latest readings")[0] and "Second one" in page
+
+
+def test_a_reading_shows_on_the_metrics_page_chart_in_the_same_minute(alice_api, web):
+    def drawn():
+        page = web.get("/metrics/", {"type": "weight"}).content.decode()
+        body = page[page.index('id="metric-chart-data"') :] if 'id="metric-chart-data"' in page else page
+        return body.count('"t": [') and body.split('"v": [')[1].split("]")[0]
+
+    first = {"type": "weight", "value": "100", "unit": "kg", "measured_at": (NOW - timedelta(hours=2)).isoformat()}
+    assert alice_api.post("/api/v1/metrics", first).status_code == 201
+    assert drawn() == "100.0"
+    second = {**first, "value": "99", "measured_at": NOW.isoformat()}
+    assert alice_api.post("/api/v1/metrics", second).status_code == 201
+    assert drawn() == "100.0, 99.0"

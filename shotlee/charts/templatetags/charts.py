@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 
 from shotlee.charts import data
+from shotlee.ledger import memo
 from shotlee.lib.when import duration_hours
 
 register = template.Library()
@@ -50,7 +51,14 @@ def metric_chart(context: dict[str, Any], key: str) -> dict[str, Any]:
     request = context["request"]
     if not key:
         return {"key": ""}
-    series = data.metric_series(request.user, key, "all", request.profile.preferred_units, timezone.now())
+    user, prefs, now = request.user, request.profile.preferred_units, timezone.now()
+    series = memo.remembered(  # as the API's metric series: per ledger head and minute (ledger/memo.py)
+        user,
+        memo.head_of(user),
+        now,
+        ("metric chart", key, tuple(sorted(prefs.items()))),
+        lambda: data.metric_series(user, key, "all", prefs, now),
+    )
     # The chart says times in the person's zone, as the list of readings under it does.
     zone = timezone.get_current_timezone()
     series = series | {"time_zone": getattr(zone, "key", str(zone))}
